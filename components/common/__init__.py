@@ -1,0 +1,1 @@
+"""What every service integration shares: polite HTTP with retries, API errors, secret masking."""

@@ -1,0 +1,54 @@
+"""The platform's fixed facts in one place: its domain, reserved names and the plans customers buy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+PLATFORM_DOMAIN = "dezky.eu"
+
+GiB = 1024**3
+TiB = 1024**4
+
+# Names a tenant slug may not take: platform hosts, and words that would confuse users or operators.
+RESERVED_SLUGS: frozenset[str] = frozenset(
+    {
+        "admin", "api", "app", "apps", "auth", "autoconfig", "autodiscover", "billing", "cdn", "dav", "dezky",
+        "dns", "docs", "files", "ftp", "help", "id", "idp", "imap", "internal", "jmap", "login", "mail",
+        "mta-sts", "mx", "ns", "ns1", "ns2", "office", "pop", "portal", "postmaster", "root", "s3", "smtp",
+        "sso", "staging", "static", "status", "support", "system", "test", "traefik", "webmail", "www",
+    }
+)  # fmt: skip
+
+
+class Feature(StrEnum):
+    MAIL = "mail"
+    FILES = "files"
+    OFFICE = "office"
+    SHARED_MAILBOXES = "shared_mailboxes"
+    MAILING_LISTS = "mailing_lists"
+    CATCH_ALL = "catch_all"
+    CUSTOM_BRANDING = "custom_branding"
+    EXTRA_DOMAINS = "extra_domains"
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    seats: int
+    mailbox_quota: int  # bytes per user: the default and the ceiling
+    file_quota: int  # bytes for all of the tenant's spaces together
+    features: frozenset[Feature]
+
+
+PLANS: dict[str, Plan] = {
+    plan.name: plan
+    for plan in (
+        Plan("starter", seats=5, mailbox_quota=5 * GiB, file_quota=100 * GiB,
+             features=frozenset({Feature.MAIL, Feature.FILES})),
+        Plan("business", seats=50, mailbox_quota=25 * GiB, file_quota=1 * TiB,
+             features=frozenset({Feature.MAIL, Feature.FILES, Feature.OFFICE, Feature.SHARED_MAILBOXES,
+                                 Feature.MAILING_LISTS, Feature.CUSTOM_BRANDING, Feature.EXTRA_DOMAINS})),
+        Plan("enterprise", seats=500, mailbox_quota=100 * GiB, file_quota=10 * TiB, features=frozenset(Feature)),
+    )
+}  # fmt: skip

@@ -1,0 +1,246 @@
+"""The tenant file as typed, frozen models: shape and value rules only.
+
+Rules that need the whole tenant (plan limits, which domains an address may use) live in `rules.py`; rules
+across tenants in `crossfile.py`. The models reject unknown keys so a typo never silently drops a setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import idna
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS
+
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+_LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$")
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def normalise_domain(value: str) -> str:
+    """An internationalised or ASCII domain in lowercase punycode, without a trailing dot."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a domain name is required")
+    name = value.strip().rstrip(".")
+    try:
+        ascii_name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"`{value}` is not a valid domain name ({exc})") from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or len(ascii_name) > 253:
+        raise ValueError(f"`{value}` is not a fully qualified domain name")
+    if not re.fullmatch(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}", labels[-1]):
+        raise ValueError(f"`{value}` does not end in a valid top-level domain")
+    return ascii_name.lower()
+
+
+def normalise_email(value: str) -> str:
+    """A mail address with its domain in punycode; the local part is kept ASCII and lowercase."""
+    if not isinstance(value, str) or value.count("@") != 1:
+        raise ValueError(f"`{value}` is not a mail address (local@domain)")
+    local, domain = value.strip().rsplit("@", 1)
+    local = local.lower()
+    if not _LOCAL_PART.fullmatch(local) or ".." in local:
+        raise ValueError(f"`{value}` has an invalid local part; use letters, digits and . _ + -")
+    return f"{local}@{normalise_domain(domain)}"
+
+
+def domain_of(email: str) -> str:
+    return email.rsplit("@", 1)[1]
+
+
+def _known_plan(value: str) -> str:
+    if value not in PLANS:
+        raise ValueError(f"unknown plan `{value}`; choose one of {', '.join(sorted(PLANS))}")
+    return value
+
+
+def _unreserved_slug(value: str) -> str:
+    if value in RESERVED_SLUGS:
+        raise ValueError(f"`{value}` is reserved for the platform; choose another slug")
+    return value
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith("https://") or len(value) <= len("https://") or " " in value:
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+def _hex_colour(value: str) -> str:
+    if not _HEX_COLOUR.fullmatch(value):
+        raise ValueError("must be a colour like #1a2b3c")
+    return value.lower()
+
+
+Domain = Annotated[str, AfterValidator(normalise_domain)]
+Email = Annotated[str, AfterValidator(normalise_email)]
+HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https_url)]
+HexColour = Annotated[str, AfterValidator(_hex_colour)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Quota = Annotated[ByteSize, Field(gt=0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DELETED = "deleted"
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class SpaceRole(StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    MANAGER = "manager"
+
+
+class TenantGroup(StrEnum):
+    """The two groups every tenant has: `<slug>-admins` and `<slug>-members`."""
+
+    ADMINS = "admins"
+    MEMBERS = "members"
+
+
+class Domains(Strict):
+    primary: Domain
+    mail: tuple[Domain, ...] = ()
+    platform_subdomain: Domain | None = Field(
+        default=None, description=f"defaults to <slug>.{PLATFORM_DOMAIN}"
+    )
+
+    @field_validator("mail")
+    @classmethod
+    def _mail_domains_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        duplicates = sorted({d for d in value if value.count(d) > 1})
+        if duplicates:
+            raise ValueError(f"listed twice: {', '.join(duplicates)}")
+        return value
+
+    @property
+    def mail_domains(self) -> tuple[str, ...]:
+        """Every domain that receives mail: the primary first."""
+        return (self.primary, *(d for d in self.mail if d != self.primary))
+
+
+class User(Strict):
+    email: Email
+    name: Text
+    role: Role = Role.MEMBER
+    status: UserStatus = UserStatus.ACTIVE
+    aliases: tuple[Email, ...] = ()
+    quota: Quota | None = None
+    purge: bool = Field(default=False, description="allow removing this user's mailbox and account for good")
+
+
+class SharedMailbox(Strict):
+    address: Email
+    name: Text
+    members: tuple[Email, ...] = ()
+    quota: Quota | None = None
+
+
+class MailingList(Strict):
+    address: Email
+    name: Text
+    members: tuple[Email, ...] = Field(min_length=1)
+
+
+class Mail(Strict):
+    shared_mailboxes: tuple[SharedMailbox, ...] = ()
+    lists: tuple[MailingList, ...] = ()
+    catch_all: Email | None = None
+
+
+class SpaceMember(Strict):
+    user: Email | None = None
+    group: TenantGroup | None = None
+    role: SpaceRole = SpaceRole.VIEWER
+
+    @model_validator(mode="after")
+    def _exactly_one_principal(self) -> SpaceMember:
+        if (self.user is None) == (self.group is None):
+            raise ValueError("a member names exactly one of `user` or `group`")
+        return self
+
+
+class Space(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/\\]+$")]
+    quota: Quota
+    description: Annotated[str, Field(max_length=500)] = ""
+    members: tuple[SpaceMember, ...] = ()
+    purge: bool = Field(default=False, description="allow destroying this space and its files for good")
+
+
+class Files(Strict):
+    spaces: tuple[Space, ...] = ()
+
+
+class Branding(Strict):
+    title: Text
+    primary_color: HexColour = "#1f4e79"
+    logo_url: HttpsUrl | None = None
+
+
+class Tenant(Strict):
+    """One customer of the platform, as its file in `tenants/` declares it."""
+
+    slug: Annotated[
+        str,
+        Field(pattern=SLUG_PATTERN, description="a DNS label, 3-32 characters"),
+        AfterValidator(_unreserved_slug),
+    ]
+    name: Text
+    status: TenantStatus = TenantStatus.ACTIVE
+    created: dt.date
+    deleted_at: dt.date | None = None
+    plan: Annotated[str, AfterValidator(_known_plan)]
+    domains: Domains
+    users: tuple[User, ...] = ()
+    mail: Mail = Mail()
+    files: Files = Files()
+    branding: Branding | None = None
+    purge: bool = Field(
+        default=False, description="allow destroying this deleted tenant once retention elapsed"
+    )
+
+    @property
+    def platform_subdomain(self) -> str:
+        return self.domains.platform_subdomain or f"{self.slug}.{PLATFORM_DOMAIN}"
+
+    @property
+    def all_domains(self) -> tuple[str, ...]:
+        return (*self.domains.mail_domains, self.platform_subdomain)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is TenantStatus.ACTIVE
+
+
+SCHEMA_ID: Literal["https://dezky.eu/schema/tenant.schema.json"] = (
+    "https://dezky.eu/schema/tenant.schema.json"
+)

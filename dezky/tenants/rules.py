@@ -1,0 +1,190 @@
+"""Rules over one whole tenant: its plan's limits and which addresses and members it may use.
+
+Each rule yields `(field path, message)` pairs so that every problem in a file is reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import ByteSize
+
+from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, Feature, Plan
+from dezky.tenants.model import Tenant, TenantStatus, domain_of
+
+Finding = tuple[tuple[str | int, ...], str]
+
+
+def check_tenant(tenant: Tenant, file_stem: str) -> list[Finding]:
+    """Every rule-breaking `(field path, message)` in a tenant whose shape is already valid."""
+    findings = list(_check_file_name(tenant, file_stem))
+    for rule in (_check_lifecycle, _check_platform_subdomain, _check_addresses, _check_members):
+        findings.extend(rule(tenant))
+    plan = PLANS[tenant.plan]
+    for plan_rule in (_check_seats, _check_user_quotas, _check_features, _check_file_quota):
+        findings.extend(plan_rule(tenant, plan))
+    return findings
+
+
+def _check_file_name(tenant: Tenant, file_stem: str) -> Iterator[Finding]:
+    if tenant.slug != file_stem:
+        yield ("slug",), f"the slug `{tenant.slug}` must equal the file name `{file_stem}.yaml`"
+
+
+def _check_lifecycle(tenant: Tenant) -> Iterator[Finding]:
+    if tenant.status is TenantStatus.DELETED and tenant.deleted_at is None:
+        yield ("status",), "a deleted tenant needs `deleted_at` (the day of the soft delete)"
+    if tenant.status is not TenantStatus.DELETED and tenant.deleted_at is not None:
+        yield ("deleted_at",), f"`deleted_at` is only for deleted tenants; this one is {tenant.status.value}"
+    if tenant.deleted_at is not None and tenant.deleted_at < tenant.created:
+        yield ("deleted_at",), "`deleted_at` is before `created`"
+    if tenant.purge and tenant.status is not TenantStatus.DELETED:
+        yield ("purge",), "only a deleted tenant can be purged"
+
+
+def _check_platform_subdomain(tenant: Tenant) -> Iterator[Finding]:
+    own = tenant.domains.platform_subdomain
+    if own is not None and (
+        not own.endswith("." + PLATFORM_DOMAIN) or own.count(".") != PLATFORM_DOMAIN.count(".") + 1
+    ):
+        yield ("domains", "platform_subdomain"), f"must be a single label under {PLATFORM_DOMAIN}"
+    for index, domain in enumerate(tenant.domains.mail_domains):
+        if domain == PLATFORM_DOMAIN or domain.endswith("." + PLATFORM_DOMAIN):
+            loc = ("domains", "primary") if index == 0 else ("domains", "mail", index - 1)
+            yield (
+                loc,
+                f"`{domain}` is inside the platform domain {PLATFORM_DOMAIN}; use the tenant's own domain",
+            )
+
+
+def _check_addresses(tenant: Tenant) -> Iterator[Finding]:
+    """Every address the tenant receives mail at: in its domains, and claimed once."""
+    domains = set(tenant.domains.mail_domains)
+    claimed: dict[str, tuple[str | int, ...]] = {}
+
+    def claim(address: str, loc: tuple[str | int, ...]) -> Iterator[Finding]:
+        if domain_of(address) not in domains:
+            yield (
+                loc,
+                f"`{address}` is not in one of the tenant's mail domains ({', '.join(sorted(domains))})",
+            )
+        if address in claimed:
+            yield loc, f"`{address}` is already used at {_dotted(claimed[address])}"
+        else:
+            claimed[address] = loc
+
+    for i, user in enumerate(tenant.users):
+        yield from claim(user.email, ("users", i, "email"))
+        for j, alias in enumerate(user.aliases):
+            yield from claim(alias, ("users", i, "aliases", j))
+    for i, box in enumerate(tenant.mail.shared_mailboxes):
+        yield from claim(box.address, ("mail", "shared_mailboxes", i, "address"))
+    for i, mailing_list in enumerate(tenant.mail.lists):
+        yield from claim(mailing_list.address, ("mail", "lists", i, "address"))
+    catch_all = tenant.mail.catch_all
+    if catch_all is not None and catch_all not in claimed:
+        yield (
+            ("mail", "catch_all"),
+            f"`{catch_all}` must be an address of this tenant (a user, alias or mailbox)",
+        )
+
+
+def _check_members(tenant: Tenant) -> Iterator[Finding]:
+    users = {user.email for user in tenant.users}
+    if (
+        tenant.status is not TenantStatus.DELETED
+        and tenant.users
+        and not any(user.role.value == "admin" for user in tenant.users)
+    ):
+        yield ("users",), "at least one user must have role `admin`"
+    for i, box in enumerate(tenant.mail.shared_mailboxes):
+        for j, member in enumerate(box.members):
+            if member not in users:
+                yield (
+                    ("mail", "shared_mailboxes", i, "members", j),
+                    f"`{member}` is not a user of this tenant",
+                )
+    seen_spaces: dict[str, int] = {}
+    for i, space in enumerate(tenant.files.spaces):
+        key = space.name.casefold()
+        if key in seen_spaces:
+            yield (
+                ("files", "spaces", i, "name"),
+                f"space `{space.name}` is declared twice (also at [{seen_spaces[key]}])",
+            )
+        seen_spaces.setdefault(key, i)
+        principals: set[str] = set()
+        for j, member in enumerate(space.members):
+            principal = member.user or f"group:{member.group}"
+            if member.user is not None and member.user not in users:
+                yield (
+                    ("files", "spaces", i, "members", j, "user"),
+                    f"`{member.user}` is not a user of this tenant",
+                )
+            if principal in principals:
+                yield ("files", "spaces", i, "members", j), f"`{principal}` is a member twice"
+            principals.add(principal)
+
+
+def _check_seats(tenant: Tenant, plan: Plan) -> Iterator[Finding]:
+    if len(tenant.users) > plan.seats:
+        yield ("users",), f"{len(tenant.users)} users, but plan `{plan.name}` has {plan.seats} seats"
+
+
+def _check_user_quotas(tenant: Tenant, plan: Plan) -> Iterator[Finding]:
+    for i, user in enumerate(tenant.users):
+        if user.quota is not None and user.quota > plan.mailbox_quota:
+            yield (
+                ("users", i, "quota"),
+                (
+                    f"{user.quota.human_readable()} is above plan `{plan.name}`'s mailbox quota of "
+                    f"{_bytes(plan.mailbox_quota)}"
+                ),
+            )
+    for i, box in enumerate(tenant.mail.shared_mailboxes):
+        if box.quota is not None and box.quota > plan.mailbox_quota:
+            yield (
+                ("mail", "shared_mailboxes", i, "quota"),
+                (
+                    f"{box.quota.human_readable()} is above plan `{plan.name}`'s mailbox quota of "
+                    f"{_bytes(plan.mailbox_quota)}"
+                ),
+            )
+
+
+def _check_features(tenant: Tenant, plan: Plan) -> Iterator[Finding]:
+    wanted: list[tuple[Feature, tuple[str | int, ...]]] = []
+    if tenant.domains.mail:
+        wanted.append((Feature.EXTRA_DOMAINS, ("domains", "mail")))
+    if tenant.mail.shared_mailboxes:
+        wanted.append((Feature.SHARED_MAILBOXES, ("mail", "shared_mailboxes")))
+    if tenant.mail.lists:
+        wanted.append((Feature.MAILING_LISTS, ("mail", "lists")))
+    if tenant.mail.catch_all:
+        wanted.append((Feature.CATCH_ALL, ("mail", "catch_all")))
+    if tenant.files.spaces:
+        wanted.append((Feature.FILES, ("files", "spaces")))
+    if tenant.branding is not None:
+        wanted.append((Feature.CUSTOM_BRANDING, ("branding",)))
+    for feature, loc in wanted:
+        if feature not in plan.features:
+            yield loc, f"plan `{plan.name}` does not include {feature.value.replace('_', ' ')}"
+
+
+def _check_file_quota(tenant: Tenant, plan: Plan) -> Iterator[Finding]:
+    total = sum(space.quota for space in tenant.files.spaces)
+    if total > plan.file_quota:
+        yield (
+            ("files", "spaces"),
+            (
+                f"spaces add up to {_bytes(total)}, above plan `{plan.name}`'s file quota of {_bytes(plan.file_quota)}"
+            ),
+        )
+
+
+def _bytes(value: int) -> str:
+    return ByteSize(value).human_readable()
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
