@@ -151,3 +151,12 @@ def _status_summary(result: LoadResult) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+def _register_engine_commands() -> None:
+    from dezky.engine.cli import register
+
+    register(app)
+
+
+_register_engine_commands()

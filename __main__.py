@@ -1,0 +1,5 @@
+"""The Pulumi program: one Tenant component per tenant file (see dezky/program.py)."""
+
+from dezky.program import run
+
+run()

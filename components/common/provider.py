@@ -1,0 +1,124 @@
+"""The dynamic-provider protocol written once: adopt by natural key, diff normalised values, honest reads.
+
+A service provider subclasses `ObjectProvider` and says only how to find, write and remove one object of its
+kind and how to normalise it. The base class turns that into Pulumi's check, diff, create, read, update and
+delete, so every provider adopts an identical existing object instead of duplicating it, refuses to overwrite a
+different one, compares inputs and server answers the same way (a second preview after up is empty) and lets
+`pulumi refresh` see drift.
+
+Providers are pickled into the state with dill: they hold no clients and no secrets until `configure` runs in
+the provider process, and every method builds its own client from the configured settings.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+PROVIDER_KEY = "__provider"
+
+
+class ConflictError(Exception):
+    """An object with the same natural key exists and differs from what the program declares."""
+
+
+class ObjectProvider(ResourceProvider):
+    #: the service this provider talks to, for messages ("PowerDNS", "Authentik", ...)
+    service: str = "service"
+    #: input keys whose change needs a new object (the natural key), not an update
+    replace_keys: tuple[str, ...] = ()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self.settings = self.settings_from_config(req.config)
+
+    # --- what a subclass provides -------------------------------------------------------------------
+
+    @abstractmethod
+    def settings_from_config(self, config: Any) -> Any:
+        """Typed connection settings read from the stack configuration (credentials included)."""
+
+    @abstractmethod
+    def object_id(self, props: dict[str, Any]) -> str:
+        """The natural key of the object the inputs describe: what adoption and import look it up by."""
+
+    @abstractmethod
+    def fetch(self, object_id: str, props: dict[str, Any]) -> dict[str, Any] | None:
+        """The object as the server has it now, normalised like `normalise`, or None when it does not exist."""
+
+    @abstractmethod
+    def write(self, props: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        """Make the server hold exactly `props`; return the outputs to keep in state."""
+
+    @abstractmethod
+    def remove(self, object_id: str, props: dict[str, Any]) -> None:
+        """Remove the object; one that is already gone is not an error."""
+
+    def normalise(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The comparable form of inputs or of a server answer. Subclasses sort lists, lowercase names..."""
+        return {key: value for key, value in props.items() if key != PROVIDER_KEY}
+
+    def validate(self, props: dict[str, Any]) -> list[CheckFailure]:
+        return []
+
+    # --- the protocol ---------------------------------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, self.validate(news))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        before, after = self.normalise(olds), self.normalise(news)
+        changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+        replaces = [key for key in changed if key in self.replace_keys]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[key for key in self.replace_keys if key not in changed],
+            delete_before_replace=True,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        object_id = self.object_id(props)
+        existing = self.fetch(object_id, props)
+        wanted = self.normalise(props)
+        if existing is not None and not self._same(existing, wanted):
+            raise ConflictError(
+                f"{self.service}: {object_id} already exists with different content; "
+                f"the program does not overwrite objects it did not create.\n"
+                f"  on the server: {self._describe(existing)}\n  declared:      {self._describe(wanted)}\n"
+                "Remove or fix it by hand, or make the tenant file declare what is there."
+            )
+        outs = dict(existing) if existing is not None else self.write(props, None)
+        return CreateResult(object_id, {**wanted, **outs})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        current = self.fetch(id_, props)
+        if current is None:
+            return ReadResult(None, {})  # gone: refresh drops it from state and the next up recreates it
+        outs = {**self.normalise(props), **current}
+        return ReadResult(id_, outs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        outs = self.write(news, self.normalise(olds))
+        return UpdateResult({**self.normalise(news), **outs})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.remove(id_, props)
+
+    # --- helpers --------------------------------------------------------------------------------------
+
+    def _same(self, existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
+        return all(existing.get(key) == value for key, value in wanted.items())
+
+    def _describe(self, props: dict[str, Any]) -> str:
+        return ", ".join(f"{key}={value!r}" for key, value in sorted(props.items()))

@@ -1,0 +1,1 @@
+"""The Tenant component: one per tenant file, owning one child component per integration."""

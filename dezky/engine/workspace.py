@@ -1,0 +1,81 @@
+"""Where the engine runs: the project folder, the locally built CLI, the file state backend and stacks.
+
+Everything stays offline: a file backend under `.state/`, passphrase secrets, no update checks and no plugin
+downloads (the CLI and the Python dynamic-provider plugin are on PATH from `.tools/bin`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pulumi import automation as auto
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tools"
+TOOLS_BIN = TOOLS / "bin"
+PROJECT = "dezky"
+
+# The dev stack runs only on loopback with throw-away data; its passphrase protects nothing real and is
+# public so that a fresh clone can run `make preview`. Other stacks take PULUMI_CONFIG_PASSPHRASE from the
+# operator's environment.
+DEV_PASSPHRASE = "dezky-dev-stack-local-only"
+
+
+class EngineNotInstalled(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class StackName:
+    """`dev` (every tenant and the estate), `dev.acme` (one tenant) or `dev.estate` (the estate alone)."""
+
+    environment: str
+    part: str | None = None
+
+    @classmethod
+    def parse(cls, name: str) -> StackName:
+        environment, _, part = name.partition(".")
+        return cls(environment, part or None)
+
+    @property
+    def tenant(self) -> str | None:
+        return None if self.part in (None, "estate") else self.part
+
+    @property
+    def includes_estate(self) -> bool:
+        return self.part in (None, "estate")
+
+    def includes_tenant(self, slug: str) -> bool:
+        return self.part is None or self.part == slug
+
+    def __str__(self) -> str:
+        return self.environment if self.part is None else f"{self.environment}.{self.part}"
+
+
+def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str]:
+    """Environment for the Pulumi CLI and its plugins."""
+    state = state_dir or Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state"))
+    state.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PULUMI_BACKEND_URL": f"file://{state}",
+        "PULUMI_HOME": str(TOOLS / "pulumi-home"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+        "PATH": os.pathsep.join([str(TOOLS_BIN), str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+    passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
+    if passphrase is None and stack.environment == "dev":
+        passphrase = DEV_PASSPHRASE
+    if passphrase is not None:
+        env["PULUMI_CONFIG_PASSPHRASE"] = passphrase
+    return env
+
+
+def pulumi_command() -> auto.PulumiCommand:
+    if not (TOOLS_BIN / "pulumi").exists():
+        raise EngineNotInstalled("the Pulumi CLI is not built yet; run `make engine` (scripts/build-pulumi)")
+    return auto.PulumiCommand(root=str(TOOLS), skip_version_check=True)
