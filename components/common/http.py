@@ -37,7 +37,9 @@ def _is_retryable(exc: Exception) -> bool | float:
     if isinstance(exc, RetryableResponse):
         wait = _server_asked_wait(exc.response)
         return wait if wait is not None else True
-    return isinstance(exc, httpx.TimeoutException | httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError)
+    return isinstance(
+        exc, httpx.TimeoutException | httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError
+    )
 
 
 def _server_asked_wait(response: httpx.Response) -> float | None:

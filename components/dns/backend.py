@@ -8,6 +8,7 @@ when reading, so what `get_rrset` returns compares equal to what `put_rrset` was
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,6 +41,10 @@ class DnsBackend(Protocol):
 
     def get_rrset(self, zone: str, name: str, type_: str) -> RRset | None: ...
 
+    def list_rrsets(self, zone: str) -> list[RRset]:
+        """Every RRset in the zone, the server's own SOA and NS included."""
+        ...
+
     def put_rrset(self, rrset: RRset) -> None:
         """Create or replace the whole RRset (name + type) with exactly these records and TTL."""
         ...
@@ -52,10 +57,22 @@ class DnsBackend(Protocol):
 
 
 def split_txt(text: str, size: int = 255) -> list[str]:
-    """A TXT value as the character-strings DNS carries: at most 255 bytes each."""
-    raw = text.encode("utf-8")
-    chunks = [raw[i : i + size].decode("utf-8", errors="strict") for i in range(0, len(raw), size)] or [""]
-    return chunks
+    """A TXT value as the character-strings DNS carries: at most `size` bytes each, never splitting a character.
+
+    Cutting the UTF-8 bytes blindly would leave half a character at the end of one string and the rest at the
+    start of the next; each string is then no longer valid text on its own.
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    length = 0
+    for char in text:
+        width = len(char.encode("utf-8"))
+        if length + width > size:
+            chunks.append("".join(current))
+            current, length = [], 0
+        current.append(char)
+        length += width
+    return [*chunks, "".join(current)]
 
 
 def quote_txt(text: str) -> str:
@@ -64,23 +81,21 @@ def quote_txt(text: str) -> str:
 
 
 def unquote_txt(content: str) -> str:
-    """Join a quoted, possibly split TXT presentation value back into its text."""
-    parts: list[str] = []
-    current: list[str] = []
-    inside = escaped = False
-    for char in content:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\" and inside:
-            escaped = True
-        elif char == '"':
-            if inside:
-                parts.append("".join(current))
-                current = []
-            inside = not inside
-        elif inside:
-            current.append(char)
-    if not parts and not inside and content and '"' not in content:
+    r"""Join a quoted, possibly split TXT presentation value back into its text.
+
+    Understands the RFC 1035 escapes: a backslash before any character, and `\DDD`, one byte in decimal, as
+    servers and dnspython write non-ASCII text. Content without quotes is returned as it is.
+    """
+    if '"' not in content:
         return content
-    return "".join(parts)
+    strings = _TXT_STRING.findall(content.encode("utf-8"))
+    return b"".join(_TXT_ESCAPE.sub(_unescaped, s) for s in strings).decode("utf-8", errors="replace")
+
+
+_TXT_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_TXT_ESCAPE = re.compile(rb"\\([0-9]{3}|.)", re.DOTALL)
+
+
+def _unescaped(match: re.Match[bytes]) -> bytes:
+    escaped = match[1]
+    return bytes([int(escaped)]) if len(escaped) == 3 else escaped

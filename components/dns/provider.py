@@ -13,11 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import pulumi
 from pulumi.dynamic import CheckFailure
 
 from components.common.provider import ObjectProvider
 from components.dns.backend import DnsBackend, RRset
 
+# Records a DNS server puts into every zone it creates: deleting a zone that holds only these loses nothing.
+ZONE_OWN_TYPES = frozenset({"SOA", "NS"})
 SUPPORTED_TYPES = frozenset({"A", "AAAA", "CAA", "CNAME", "MX", "SRV", "TXT"})
 _LABELS = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+\.[a-z0-9-]+$")
 
@@ -46,7 +49,9 @@ def open_backend(settings: DnsSettings) -> DnsBackend:
     if settings.backend == "powerdns":
         from components.dns.powerdns import PowerDnsBackend, PowerDnsSettings
 
-        return PowerDnsBackend(PowerDnsSettings(settings.url, settings.credential, nameservers=settings.nameservers))
+        return PowerDnsBackend(
+            PowerDnsSettings(settings.url, settings.credential, nameservers=settings.nameservers)
+        )
     from components.dns.hetzner import HetznerDnsBackend, HetznerDnsSettings
 
     return HetznerDnsBackend(HetznerDnsSettings(settings.credential, endpoint=settings.url))
@@ -87,7 +92,11 @@ class ZoneProvider(_DnsProvider):
     def fetch(self, object_id: str, props: dict[str, Any]) -> dict[str, Any] | None:
         with self.session() as backend:
             exists = backend.zone_exists(object_id)
-        return {"zone": object_id, "created_by_program": bool(props.get("created_by_program"))} if exists else None
+        return (
+            {"zone": object_id, "created_by_program": bool(props.get("created_by_program"))}
+            if exists
+            else None
+        )
 
     def write(self, props: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         with self.session() as backend:
@@ -98,8 +107,16 @@ class ZoneProvider(_DnsProvider):
         if not props.get("created_by_program"):
             return  # adopted: it was there before us and stays after us
         with self.session() as backend:
-            if backend.zone_exists(object_id):
-                backend.delete_zone(object_id)
+            if not backend.zone_exists(object_id):
+                return
+            foreign = [r.key for r in backend.list_rrsets(object_id) if r.type not in ZONE_OWN_TYPES]
+            if foreign:
+                # Records someone else added live here: deleting the zone would take them with it.
+                pulumi.log.warn(
+                    f"zone {object_id} kept: it holds records the program did not create ({', '.join(foreign)})"
+                )
+                return
+            backend.delete_zone(object_id)
 
 
 class RRsetProvider(_DnsProvider):
@@ -124,7 +141,9 @@ class RRsetProvider(_DnsProvider):
         failures = []
         zone, name, type_ = str(props.get("zone", "")), str(props.get("name", "")), str(props.get("type", ""))
         if type_ not in SUPPORTED_TYPES:
-            failures.append(CheckFailure("type", f"`{type_}` is not one of {', '.join(sorted(SUPPORTED_TYPES))}"))
+            failures.append(
+                CheckFailure("type", f"`{type_}` is not one of {', '.join(sorted(SUPPORTED_TYPES))}")
+            )
         if name != zone and not name.endswith("." + zone):
             failures.append(CheckFailure("name", f"`{name}` is outside the zone `{zone}`"))
         if not props.get("records"):
@@ -162,4 +181,10 @@ def _rrset(props: dict[str, Any]) -> RRset:
 
 
 def _props(rrset: RRset) -> dict[str, Any]:
-    return {"zone": rrset.zone, "name": rrset.name, "type": rrset.type, "ttl": rrset.ttl, "records": rrset.records}
+    return {
+        "zone": rrset.zone,
+        "name": rrset.name,
+        "type": rrset.type,
+        "ttl": rrset.ttl,
+        "records": rrset.records,
+    }

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from dezky.engine.workspace import PROJECT, ROOT, StackName, engine_env, pulumi_command
+from dezky.engine.workspace import ROOT, StackName, engine_env, pulumi_command
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,9 @@ def open_stack(name: str, options: EngineOptions | None = None) -> auto.Stack:
     return stack
 
 
-def _copy_environment_config(workspace: auto.LocalWorkspace, environment: StackName, stack: auto.Stack) -> None:
+def _copy_environment_config(
+    workspace: auto.LocalWorkspace, environment: StackName, stack: auto.Stack
+) -> None:
     """A per-tenant or estate stack starts with its environment's configuration (secrets stay secret)."""
     base = auto.Stack.create_or_select(str(environment), workspace)
     config = base.get_all_config()

@@ -65,7 +65,9 @@ def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-        "PATH": os.pathsep.join([str(TOOLS_BIN), str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "PATH": os.pathsep.join(
+            [str(TOOLS_BIN), str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+        ),
     }
     passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
     if passphrase is None and stack.environment == "dev":

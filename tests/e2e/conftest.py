@@ -1,0 +1,100 @@
+"""A throw-away copy of the project for end-to-end runs of the real Pulumi engine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rdatatype
+import pytest
+from pulumi import automation as auto
+
+from dezky.engine import runner
+from dezky.engine.workspace import ROOT, TOOLS_BIN
+from tests.fixtures.counting_proxy import CountingProxy, counting_proxy
+from tests.fixtures.powerdns import PowerDnsServer
+
+
+@dataclass
+class Project:
+    """The project's Pulumi.yaml and dev stack config in a temp folder, with its own tenants and state."""
+
+    work_dir: Path
+    tenants_dir: Path
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def options(self) -> runner.EngineOptions:
+        return runner.EngineOptions(
+            work_dir=self.work_dir, state_dir=self.work_dir / ".state", on_output=self.output.append
+        )
+
+    def stack(self, name: str = "dev") -> auto.Stack:
+        return runner.open_stack(name, self.options)
+
+    def tenant_file(self, slug: str) -> Path:
+        return self.tenants_dir / f"{slug}.yaml"
+
+    def printed(self) -> str:
+        return "".join(self.output)
+
+
+def require_engine() -> None:
+    if not (TOOLS_BIN / "pulumi").exists():
+        pytest.fail("the Pulumi CLI is missing: `make test` builds it (scripts/build-pulumi)")
+
+
+def make_project(base: Path, powerdns_url: str, api_key: str, tenants: list[Path] | None = None) -> Project:
+    require_engine()
+    work_dir = base / "project"
+    (work_dir / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", work_dir / "Pulumi.yaml")
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", work_dir / "stacks" / "Pulumi.dev.yaml")
+    tenants_dir = work_dir / "tenants"
+    tenants_dir.mkdir()
+    for source in tenants if tenants is not None else sorted((ROOT / "tenants").glob("*.yaml")):
+        shutil.copy(source, tenants_dir / source.name)
+    project = Project(work_dir, tenants_dir)
+    stack = project.stack("dev")
+    stack.set_all_config(
+        {
+            "dezky:tenantsDir": auto.ConfigValue(str(tenants_dir)),
+            "dezky:powerdnsUrl": auto.ConfigValue(powerdns_url),
+            "dezky:powerdnsApiKey": auto.ConfigValue(api_key, secret=True),
+        }
+    )
+    return project
+
+
+@pytest.fixture(scope="module")
+def pdns_calls(powerdns: PowerDnsServer) -> Iterator[CountingProxy]:
+    """Every API call the providers make to PowerDNS goes through this proxy and is counted."""
+    with counting_proxy(powerdns.api_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def project(
+    tmp_path_factory: pytest.TempPathFactory, powerdns: PowerDnsServer, pdns_calls: CountingProxy
+) -> Project:
+    return make_project(tmp_path_factory.mktemp("e2e"), pdns_calls.url, powerdns.api_key)
+
+
+def dns_answer(server: PowerDnsServer, name: str, type_: str) -> set[str]:
+    """What PowerDNS answers for name/type over real DNS (TCP: DKIM RSA TXT is larger than a UDP answer)."""
+    query = dns.message.make_query(name + ".", dns.rdatatype.from_text(type_))
+    response = dns.query.tcp(query, server.dns_address, port=server.dns_port, timeout=5)
+    answers: set[str] = set()
+    for rrset in response.answer:
+        if rrset.rdtype != dns.rdatatype.from_text(type_):
+            continue
+        for rdata in rrset:
+            if type_ == "TXT":
+                answers.add(b"".join(rdata.strings).decode())
+            else:
+                answers.add(rdata.to_text())
+    return answers

@@ -1,0 +1,101 @@
+"""The component tree a tenant produces, checked with Pulumi's mocks (no engine, no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+
+import idna
+import pulumi
+import pytest
+
+from components.tenant.component import NOT_PROVISIONED, Tenant, TenantArgs
+from components.tenant.platform import PlatformSettings
+from dezky.tenants.model import Tenant as TenantModel
+
+IDN_DOMAIN = idna.encode("bücher-nordlicht.de", uts46=True).decode()
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
+        self.resources.append(args)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
+        return {}
+
+
+def two_domain_tenant(status: str = "active") -> TenantModel:
+    extra = {"deleted_at": dt.date(2026, 10, 1)} if status == "deleted" else {}
+    return TenantModel.model_validate(
+        {
+            "slug": "nordlicht",
+            "name": "Nordlicht Design",
+            "status": status,
+            "created": dt.date(2026, 3, 1),
+            "plan": "business",
+            "domains": {"primary": "nordlicht.de", "mail": ["bücher-nordlicht.de"]},
+            "users": [{"email": "ida@nordlicht.de", "name": "Ida", "role": "admin"}],
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+def mocks() -> Iterator[RecordingMocks]:
+    recording = RecordingMocks()
+    pulumi.runtime.set_mocks(recording, preview=False)
+    yield recording
+    pulumi.runtime.settings.reset_options()
+
+
+@pulumi.runtime.test
+def test_each_tenant_domain_gets_a_zone_and_every_rrset_sits_in_one(mocks: RecordingMocks):
+    tenant = Tenant("nordlicht", TenantArgs(two_domain_tenant(), PlatformSettings(environment="dev")))
+
+    def check(_: object) -> None:
+        zones = {r.inputs["zone"] for r in mocks.resources if r.typ == "pulumi-python:dynamic/dns:Zone"}
+        assert zones == {"nordlicht.de", IDN_DOMAIN, "nordlicht.dezky.eu"}
+        rrsets = [r.inputs for r in mocks.resources if r.typ == "pulumi-python:dynamic/dns:RRset"]
+        assert all(r["name"] == r["zone"] or r["name"].endswith("." + r["zone"]) for r in rrsets)
+        keys = Counter((r["name"], r["type"]) for r in rrsets)
+        assert max(keys.values()) == 1, "one resource per RRset (name + type)"
+        assert ("nordlicht.de", "MX") in keys and (IDN_DOMAIN, "MX") in keys
+        assert ("portal.nordlicht.dezky.eu", "A") in keys
+
+    return tenant.provisioning.apply(check)
+
+
+@pulumi.runtime.test
+def test_provisioning_reports_dns_ready_and_unbuilt_integrations_as_not_provisioned(mocks: RecordingMocks):
+    tenant = Tenant(
+        "nordlicht", TenantArgs(two_domain_tenant("suspended"), PlatformSettings(environment="dev"))
+    )
+
+    def check(state: dict[str, str]) -> None:
+        assert state["dns"] == "ready"
+        assert state["status"] == "suspended"
+        assert {state[k] for k in ("authentik", "stalwart", "ocis")} == {NOT_PROVISIONED}
+
+    return tenant.provisioning.apply(check)
+
+
+@pulumi.runtime.test
+def test_resources_are_parented_under_the_tenant_component(mocks: RecordingMocks):
+    tenant = Tenant("nordlicht", TenantArgs(two_domain_tenant(), PlatformSettings(environment="dev")))
+
+    def check(_: object) -> None:
+        by_type = Counter(r.typ for r in mocks.resources)
+        assert by_type["dezky:tenant:Tenant"] == 1
+        assert by_type["dezky:dns:TenantDns"] == 1
+        assert by_type["pulumi-python:dynamic/dns:Zone"] == 3
+        no_secret_inputs = [
+            r for r in mocks.resources if "apiKey" in str(r.inputs) or "token" in str(r.inputs)
+        ]
+        assert no_secret_inputs == []
+
+    return tenant.provisioning.apply(check)
