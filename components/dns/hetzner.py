@@ -26,7 +26,11 @@ _TXT_TYPES = frozenset({"TXT"})
 
 @dataclass(frozen=True)
 class HetznerDnsSettings:
-    """How to reach the API. `token` is a Cloud project API token with read-write access."""
+    """How to reach the API. `token` is a Cloud project API token with read-write access.
+
+    `request_timeout` bounds each HTTP call (retried by `send`); `action_timeout` bounds the wait for one change's
+    action, polled every `poll_interval` seconds. Tests shorten all three.
+    """
 
     token: str = field(repr=False)
     endpoint: str = "https://api.hetzner.cloud/v1"
@@ -59,7 +63,7 @@ class WireAction(TypedDict):
     error: ActionError | None
 
 
-class ActionTimeoutError(TimeoutError):
+class ActionTimeoutError(ApiError, TimeoutError):
     """An action the API accepted did not finish in time; the change may still be applied later."""
 
 
@@ -177,20 +181,16 @@ class HetznerDnsBackend:
         deadline = time.monotonic() + self._settings.action_timeout
         while action["status"] == "running":
             if time.monotonic() >= deadline:
+                waited = f"still running after {self._settings.action_timeout:g} s"
                 raise ActionTimeoutError(
-                    f"{SERVICE}: action {action['id']} ({action['command']}) started by "
-                    f"{started_by.request.method} {started_by.request.url} still running after "
-                    f"{self._settings.action_timeout:g} s"
+                    *_origin(started_by), f"action {action['id']} ({action['command']}) {waited}"
                 )
             time.sleep(self._settings.poll_interval)
             action = self._send("GET", f"/zones/actions/{action['id']}").json()["action"]
         if action["status"] == "error":
             error = action["error"] or {"code": "unknown", "message": "no error given"}
-            request = started_by.request
-            message = (
-                f"action {action['id']} ({action['command']}) failed: {error['code']}: {error['message']}"
-            )
-            raise ApiError(SERVICE, request.method, str(request.url), started_by.status_code, message)
+            failed = f"failed: {error['code']}: {error['message']}"
+            raise ApiError(*_origin(started_by), f"action {action['id']} ({action['command']}) {failed}")
 
     def _send(
         self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
@@ -218,6 +218,11 @@ def error_message(response: httpx.Response) -> str:
         f"{f.get('name')}: {'; '.join(f.get('messages') or [])}" for f in fields if isinstance(f, dict)
     ]
     return f"{text} ({', '.join(problems)})" if problems else text
+
+
+def _origin(response: httpx.Response) -> tuple[str, str, str, int]:
+    """Service, method, URL and status of the call that started an action, for the errors it ends in."""
+    return SERVICE, response.request.method, str(response.request.url), response.status_code
 
 
 def relative_name(zone: str, name: str) -> str:
