@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import make_project  # noqa: E402
+from tests.e2e.conftest import make_project, powerdns_config  # noqa: E402
 from tests.fixtures.counting_proxy import counting_proxy  # noqa: E402
 from tests.fixtures.powerdns import running_powerdns  # noqa: E402
 
@@ -61,7 +61,7 @@ def one_stack(base: Path, api_url: str, api_key: str, count: int) -> dict[str, f
     sources = base / "sources"
     sources.mkdir(parents=True)
     with counting_proxy(api_url) as proxy:
-        project = make_project(base, proxy.url, api_key, write_tenants(sources, count))
+        project = make_project(base, powerdns_config(proxy.url, api_key), write_tenants(sources, count))
         stack = project.stack("dev")
         _, preview_s = timed(lambda: stack.preview(on_output=quiet))
         proxy.counter.reset()
@@ -87,7 +87,7 @@ def one_stack(base: Path, api_url: str, api_key: str, count: int) -> dict[str, f
 def per_tenant_stacks(base: Path, api_url: str, api_key: str, count: int) -> dict[str, float]:
     sources = base / "sources"
     sources.mkdir(parents=True)
-    project = make_project(base, api_url, api_key, write_tenants(sources, count))
+    project = make_project(base, powerdns_config(api_url, api_key), write_tenants(sources, count))
     slugs = [f"bench{index:04d}" for index in range(count)]
     _, whole_preview_s = timed(lambda: project.stack("dev").preview(on_output=quiet))
     total_up = 0.0

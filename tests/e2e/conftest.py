@@ -48,7 +48,25 @@ def require_engine() -> None:
         pytest.fail("the Pulumi CLI is missing: `make test` builds it (scripts/build-pulumi)")
 
 
-def make_project(base: Path, powerdns_url: str, api_key: str, tenants: list[Path] | None = None) -> Project:
+def powerdns_config(url: str, api_key: str) -> dict[str, auto.ConfigValue]:
+    return {
+        "dezky:dnsBackend": auto.ConfigValue("powerdns"),
+        "dezky:powerdnsUrl": auto.ConfigValue(url),
+        "dezky:powerdnsApiKey": auto.ConfigValue(api_key, secret=True),
+    }
+
+
+def hetzner_config(endpoint: str, token: str) -> dict[str, auto.ConfigValue]:
+    return {
+        "dezky:dnsBackend": auto.ConfigValue("hetzner"),
+        "dezky:hetznerDnsEndpoint": auto.ConfigValue(endpoint),
+        "dezky:hetznerToken": auto.ConfigValue(token, secret=True),
+    }
+
+
+def make_project(
+    base: Path, config: dict[str, auto.ConfigValue], tenants: list[Path] | None = None
+) -> Project:
     require_engine()
     work_dir = base / "project"
     (work_dir / "stacks").mkdir(parents=True)
@@ -60,13 +78,7 @@ def make_project(base: Path, powerdns_url: str, api_key: str, tenants: list[Path
         shutil.copy(source, tenants_dir / source.name)
     project = Project(work_dir, tenants_dir)
     stack = project.stack("dev")
-    stack.set_all_config(
-        {
-            "dezky:tenantsDir": auto.ConfigValue(str(tenants_dir)),
-            "dezky:powerdnsUrl": auto.ConfigValue(powerdns_url),
-            "dezky:powerdnsApiKey": auto.ConfigValue(api_key, secret=True),
-        }
-    )
+    stack.set_all_config({"dezky:tenantsDir": auto.ConfigValue(str(tenants_dir)), **config})
     return project
 
 
@@ -81,7 +93,7 @@ def pdns_calls(powerdns: PowerDnsServer) -> Iterator[CountingProxy]:
 def project(
     tmp_path_factory: pytest.TempPathFactory, powerdns: PowerDnsServer, pdns_calls: CountingProxy
 ) -> Project:
-    return make_project(tmp_path_factory.mktemp("e2e"), pdns_calls.url, powerdns.api_key)
+    return make_project(tmp_path_factory.mktemp("e2e"), powerdns_config(pdns_calls.url, powerdns.api_key))
 
 
 def dns_answer(server: PowerDnsServer, name: str, type_: str) -> set[str]:
