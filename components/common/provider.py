@@ -38,6 +38,10 @@ class ObjectProvider(ResourceProvider):
     service: str = "service"
     #: input keys whose change needs a new object (the natural key), not an update
     replace_keys: tuple[str, ...] = ()
+    #: state keys only the program knows, not the server (`created_by_program`): an update keeps them
+    kept_state: tuple[str, ...] = ()
+    #: output keys holding secrets: masked in every message this class writes
+    secret_outputs: tuple[str, ...] = ()
 
     def configure(self, req: ConfigureRequest) -> None:
         self.settings = self.settings_from_config(req.config)
@@ -71,6 +75,15 @@ class ObjectProvider(ResourceProvider):
     def validate(self, props: dict[str, Any]) -> list[CheckFailure]:
         return []
 
+    def adoptable(self, existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
+        """Whether an existing object that differs from the inputs is finished by `write` instead of refused.
+
+        No by default: a different object is someone else's. A provider whose create takes several calls
+        (create the object, then add members) says yes for what its own interrupted create left half-done,
+        so the next `up` completes it instead of failing on it for good.
+        """
+        return False
+
     # --- the protocol ---------------------------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -92,6 +105,8 @@ class ObjectProvider(ResourceProvider):
         existing = self.fetch(object_id, props)
         wanted = self.normalise(props)
         if existing is not None and not self._same(existing, wanted):
+            if self.adoptable(existing, wanted):
+                return CreateResult(object_id, {**wanted, **self.write(props, existing)})
             raise ConflictError(
                 f"{self.service}: {object_id} already exists with different content; "
                 f"the program does not overwrite objects it did not create.\n"
@@ -110,7 +125,8 @@ class ObjectProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         outs = self.write(news, self.normalise(olds))
-        return UpdateResult({**self.normalise(news), **outs})
+        kept = {key: olds[key] for key in self.kept_state if key in olds}
+        return UpdateResult({**self.normalise(news), **outs, **kept})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.remove(id_, props)
@@ -121,4 +137,7 @@ class ObjectProvider(ResourceProvider):
         return all(existing.get(key) == value for key, value in wanted.items())
 
     def _describe(self, props: dict[str, Any]) -> str:
-        return ", ".join(f"{key}={value!r}" for key, value in sorted(props.items()))
+        return ", ".join(
+            f"{key}={'[secret]' if key in self.secret_outputs else repr(value)}"
+            for key, value in sorted(props.items())
+        )

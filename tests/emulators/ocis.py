@@ -1,0 +1,238 @@
+"""A stateful emulator of the OCIS Libre Graph API under `/graph`, checked against the vendored spec.
+
+Every request and every response goes through openapi-core with `load_spec(LIBRE_GRAPH)`. A request the spec
+or the server's own rules (see `ocis_state.py`) reject gets the real OData error and, when no correct client
+would send it, is recorded in `invalid_requests`; the `ocis` fixture fails a test that leaves one unclaimed.
+A response that breaks the spec is an emulator bug: the client gets status 599 (never retried) and the test
+fails at teardown. The headers the spec does not list (`Purge: T`, `Restore: T`) pass the spec check as
+unknown headers do and are honoured as the real server honours them.
+
+The spec is patched on a copy in memory:
+- three operations key a response by a bare number (`200:`), which YAML reads as an int that
+  openapi-spec-validator cannot handle; they become strings;
+- `readOnly` is dropped from `quota`, `quota.total`, `drive.driveType` and `permission`: the spec's own request
+  examples send them (create with a quota, PATCH a permission's roles) and OCIS reads them
+  (`CreateDrive` reads `driveType` and `quota.total`), but openapi-core refuses read-only values in requests;
+- the `openId` scheme, which openapi-core cannot check (it warns on every request), is replaced by the
+  `bearerAuth` scheme the same spec defines: an OIDC access token arrives as a bearer token;
+- only the paths the emulator serves are kept, to load in well under a second.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from openapi_core import OpenAPI
+from werkzeug.datastructures import Headers
+
+from tests.emulators.loopback import (
+    Drop,
+    FaultKind,
+    Faults,
+    Hang,
+    LoopbackServer,
+    Outcome,
+    Reply,
+    _Handler,
+)
+from tests.emulators.ocis_state import NotEmulated, OcisState, Rejected, odata_error
+from tests.emulators.openapi_check import SpecRequest, check_request, response_errors
+from tests.specs import LIBRE_GRAPH, load_spec
+
+TOKEN = "ocis-emulator-token-3f9c1e"
+_REAL_HOST = "https://localhost:9200"  # the spec's development server, so its `servers` entry matches
+_SERVED = (
+    "/v1.0/me",
+    "/v1.0/users/{user-id}",
+    "/v1.0/groups/{group-id}",
+    "/v1.0/drives",
+    "/v1.0/drives/{drive-id}",
+    "/v1beta1/drives",
+    "/v1beta1/drives/{drive-id}/root/invite",
+    "/v1beta1/drives/{drive-id}/root/permissions",
+    "/v1beta1/drives/{drive-id}/root/permissions/{perm-id}",
+)
+
+
+@functools.cache
+def ocis_openapi() -> OpenAPI:
+    """The served part of the Libre Graph spec as openapi-core's OpenAPI object, patched as the module says."""
+    spec = copy.deepcopy(load_spec(LIBRE_GRAPH))
+    spec["paths"] = {path: item for path, item in spec["paths"].items() if path in _SERVED}
+    for operation in (op for item in spec["paths"].values() for op in item.values() if isinstance(op, dict)):
+        if "responses" in operation:
+            operation["responses"] = {str(status): r for status, r in operation["responses"].items()}
+    schemas = spec["components"]["schemas"]
+    for schema in (
+        schemas["quota"],
+        schemas["quota"]["properties"]["total"],
+        schemas["driveUpdate"]["properties"]["driveType"],
+        schemas["permission"],
+    ):
+        schema.pop("readOnly", None)
+    spec["security"] = [{"bearerAuth": []}]
+    return OpenAPI.from_dict(spec)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str  # without `/graph` and the query
+    status: int | None  # None: the emulator hung or dropped the connection as told
+    headers: dict[str, str]
+
+
+@dataclass
+class InvalidRequest:
+    method: str
+    path: str
+    status: int
+    error: dict[str, Any]
+
+
+class EmulatorBug(AssertionError):
+    pass
+
+
+class OcisEmulator:
+    """One OCIS instance at `url` (give it to the client as the OCIS URL; the API is under `/graph`)."""
+
+    def __init__(self, openapi: OpenAPI) -> None:
+        self.openapi = openapi
+        self.url = ""
+        self.faults = Faults()
+        self._lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.state = OcisState()
+            self.calls: list[Call] = []
+            self.invalid_requests: list[InvalidRequest] = []
+            self.bugs: list[str] = []
+            self.faults.clear()
+            self.hang_seconds = 5.0
+
+    @property
+    def reads(self) -> int:
+        return sum(call.method == "GET" for call in self.calls)
+
+    @property
+    def writes(self) -> int:
+        """Calls that could change something: every non-GET request received, whatever its answer."""
+        return sum(call.method != "GET" for call in self.calls)
+
+    def fail_next(self, method: str, path_pattern: str, kind: FaultKind, times: int = 1) -> None:
+        """The next `times` METHOD calls to a path matching the glob (`/v1.0/drives/*`, no `/graph`) fail so:
+        `429` (Retry-After 1), `503`, `hang` (past the client's timeout) or `drop` (closed unanswered)."""
+        self.faults.add(method, path_pattern, kind, times)
+
+    def claim_invalid_requests(self) -> list[InvalidRequest]:
+        with self._lock:
+            claimed, self.invalid_requests = self.invalid_requests, []
+        return claimed
+
+    def handle(self, method: str, target: str, headers: Headers, body: bytes) -> Outcome:
+        request = SpecRequest.from_http(method, target, headers, body, _REAL_HOST)
+        path = request.path.removeprefix("/graph")
+        with self._lock:
+            outcome = self._outcome(method, path, request, headers, body)
+            if isinstance(outcome, Reply):
+                outcome = self._checked(request, outcome)
+            status = outcome.status if isinstance(outcome, Reply) else None
+            self.calls.append(Call(method, path, status, dict(headers.items())))
+        return outcome
+
+    def _outcome(
+        self, method: str, path: str, request: SpecRequest, headers: Headers, body: bytes
+    ) -> Outcome:
+        try:
+            self._check(request)
+            fault = self.faults.take(method, path)
+            if fault is not None:
+                return self._fault(fault)
+            query = request.parameters.query.to_dict()
+            return self.state.route(method, path, query, headers, json.loads(body) if body else {})
+        except Rejected as rejected:
+            if rejected.invalid:
+                error = rejected.reply.body["error"]
+                self.invalid_requests.append(InvalidRequest(method, path, rejected.reply.status, error))
+            return rejected.reply
+        except NotEmulated as exc:
+            self.bugs.append(f"{exc} is in the spec but not emulated")
+            return Reply(599, odata_error("emulatorBug", f"{exc} is not emulated"))
+
+    def _check(self, request: SpecRequest) -> None:
+        verdict = check_request(self.openapi, request)
+        token_ok = request.parameters.header.get("Authorization") == f"Bearer {TOKEN}"
+        if verdict.problem == "unauthenticated" or not token_ok:
+            raise Rejected(401, "unauthenticated", "Unauthorized", invalid=True)
+        if verdict.problem == "unknown_path":
+            raise Rejected(404, "itemNotFound", "no such endpoint", invalid=True)
+        if verdict.problem == "invalid_input":
+            fields = "; ".join(f"{name}: {message}" for name, message in verdict.fields)
+            raise Rejected(400, "invalidRequest", f"invalid request: {fields}", invalid=True)
+
+    def _fault(self, kind: FaultKind) -> Outcome:
+        if kind == "429":
+            return Reply(429, odata_error("tooManyRequests", "rate limit reached"), {"Retry-After": "1"})
+        if kind == "503":
+            return Reply(503, odata_error("serviceNotAvailable", "service temporarily unavailable"))
+        return Hang(self.hang_seconds) if kind == "hang" else Drop()
+
+    def _checked(self, request: SpecRequest, reply: Reply) -> Reply:
+        body = None if reply.status == 204 else reply.body
+        errors = response_errors(self.openapi, request, reply.status, body, Headers(reply.headers))
+        if not errors:
+            return reply
+        bug = f"{request.method.upper()} {request.path} -> {reply.status} breaks the spec: {errors}; {reply.body}"
+        self.bugs.append(bug)
+        return Reply(599, odata_error("emulatorBug", bug[:2000]), reply.headers)
+
+
+class _NoContentHandler(_Handler):
+    """The loopback handler, but a 204 goes out without a body, as HTTP requires; a body after a 204 would be
+    read as the start of the next response on a kept-alive connection."""
+
+    def _reply(self, reply: Reply) -> None:
+        if reply.status != 204:
+            super()._reply(reply)
+            return
+        self.send_response(204)
+        self.end_headers()
+
+
+@pytest.fixture(scope="session")
+def ocis_server() -> Iterator[LoopbackServer]:
+    emulator = OcisEmulator(ocis_openapi())
+    server = LoopbackServer(emulator)
+    server.RequestHandlerClass = _NoContentHandler
+    with server:
+        emulator.url = server.url
+        yield server
+
+
+@pytest.fixture
+def ocis(ocis_server: LoopbackServer) -> Iterator[OcisEmulator]:
+    """A fresh OCIS at `.url` (bearer `TOKEN`); fails the test on unclaimed invalid requests or emulator bugs."""
+    emulator: OcisEmulator = ocis_server.emulator  # type: ignore[assignment]
+    emulator.reset()
+    yield emulator
+    if emulator.bugs:
+        raise EmulatorBug("\n".join(emulator.bugs))
+    if emulator.invalid_requests:
+        raise AssertionError(f"the client sent requests OCIS would reject: {emulator.invalid_requests}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,1 @@
+"""OCIS: the Libre Graph client, the space provider and the TenantFiles component."""
