@@ -105,6 +105,13 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
     def _reply(self, reply: Reply) -> None:
+        if reply.status == 204:
+            # No body after a 204: on a kept-alive connection it would be read as the next response.
+            self.send_response(204)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
         data = json.dumps(reply.body).encode()
         self.send_response(reply.status)
         for name, value in {**reply.headers, "Content-Type": "application/json"}.items():
