@@ -1,0 +1,1 @@
+"""Authentik: each tenant's brand, groups, users and OAuth2 applications (client, providers, component)."""

@@ -1,0 +1,115 @@
+"""Each provider's protocol against the emulator, called as the engine calls it: create, diff, read, update.
+
+The same promises for every object kind: no change after create, an honest read, drift seen and repaired,
+identical objects adopted without a write, different ones refused, and a second up that writes nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from components.authentik.client import AuthentikClient
+from components.common.provider import ConflictError
+from tests.emulators.authentik import AuthentikEmulator
+
+from .cases import CASES, Case
+
+
+@pytest.fixture(params=CASES, ids=str)
+def case(request: pytest.FixtureRequest, client: AuthentikClient) -> Case:
+    return request.param
+
+
+def test_create_then_diff_against_the_same_inputs_is_no_change(case: Case, client, configured) -> None:
+    case.setup(client)
+    provider = configured(case.provider())
+
+    created = provider.create(case.props())
+
+    assert provider.diff(created.id, created.outs, case.props()).changes is False
+
+
+def test_read_after_create_equals_the_normalised_inputs(case: Case, client, configured) -> None:
+    case.setup(client)
+    provider = configured(case.provider())
+    created = provider.create(case.props())
+
+    read = provider.read(created.id, created.outs)
+
+    assert read.id == created.id
+    assert provider.normalise(read.outs) == provider.normalise(case.props())
+    assert provider.diff(read.id, read.outs, case.props()).changes is False
+
+
+def test_read_after_a_change_by_hand_shows_the_drift_and_the_next_up_repairs_it(
+    case: Case, client, configured
+) -> None:
+    case.setup(client)
+    provider = configured(case.provider())
+    created = provider.create(case.props())
+    case.tamper(client)
+
+    drifted = provider.read(created.id, created.outs)
+    diff = provider.diff(drifted.id, drifted.outs, case.props())
+    assert diff.changes is True and diff.replaces == []
+    assert drifted.outs[case.drift] != provider.normalise(case.props())[case.drift]
+
+    updated = provider.update(drifted.id, drifted.outs, case.props())
+    repaired = provider.read(created.id, updated.outs)
+    assert provider.diff(repaired.id, repaired.outs, case.props()).changes is False
+
+
+def test_adopting_an_identical_existing_object_makes_no_write(
+    case: Case, client, configured, authentik: AuthentikEmulator
+) -> None:
+    case.setup(client)
+    provider = configured(case.provider())
+    first = provider.create(case.props())
+    writes = authentik.writes
+
+    adopted = configured(case.provider()).create(case.props())
+
+    assert authentik.writes == writes
+    assert adopted.id == first.id
+    assert provider.normalise(adopted.outs) == provider.normalise(first.outs)
+
+
+def test_a_different_existing_object_is_refused_with_a_conflict_naming_it(
+    case: Case, client, configured, authentik: AuthentikEmulator
+) -> None:
+    case.squat(client)
+    provider = configured(case.provider())
+    writes = authentik.writes
+
+    with pytest.raises(ConflictError) as caught:
+        provider.create(case.props())
+
+    message = str(caught.value)
+    assert provider.object_id(case.props()) in message and "already exists with different content" in message
+    assert authentik.writes == writes
+
+
+def test_a_second_identical_up_makes_zero_writes(
+    case: Case, client, configured, authentik: AuthentikEmulator
+) -> None:
+    case.setup(client)
+    provider = configured(case.provider())
+    created = provider.create(case.props())
+    writes = authentik.writes
+
+    refreshed = provider.read(created.id, created.outs)  # `up --refresh`: read, then diff; no update follows
+    diff = provider.diff(refreshed.id, refreshed.outs, provider.check({}, case.props()).inputs)
+
+    assert diff.changes is False
+    assert authentik.writes == writes
+
+
+def test_delete_removes_the_object_and_read_then_drops_it(case: Case, client, configured) -> None:
+    case.setup(client)
+    provider = configured(case.provider())
+    created = provider.create(case.props())
+
+    provider.delete(created.id, created.outs)
+
+    assert provider.read(created.id, created.outs).id is None
+    provider.delete(created.id, created.outs)  # already gone: not an error
