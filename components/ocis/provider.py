@@ -207,7 +207,14 @@ def _observe(
 ) -> dict[str, Any]:
     """The space as OCIS has it, in the form `normalise` gives inputs, plus its id and pending members."""
     grants = grants_of(drive.get("root", {}).get("permissions") or [], directory.service_account())
-    members = observed_members(grants, directory)
+    granted = observed_members(grants, directory)
+    pending = pending_members(
+        [m["principal"] for m in wanted["members"]] + (still_pending or []), granted, directory
+    )
+    # A member OCIS has no account for cannot hold a grant until their first log-in; counting their declared
+    # grant as in place keeps the second preview empty. Once OCIS knows them they stop being pending, so a
+    # refresh shows the missing grant and the next up gives it.
+    members = normalise_members([*granted, *(m for m in wanted["members"] if m["principal"] in pending)])
     return {
         "tenant": wanted["tenant"],
         "alias": drive.get("driveAlias", wanted["alias"]),
@@ -218,9 +225,7 @@ def _observe(
         "enabled": not is_disabled(drive),
         "purge": wanted["purge"],
         "drive_id": drive["id"],
-        "pending_members": pending_members(
-            [m["principal"] for m in wanted["members"]] + (still_pending or []), members, directory
-        ),
+        "pending_members": pending,
     }
 
 

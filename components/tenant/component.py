@@ -1,4 +1,8 @@
-"""One tenant: a component named by its slug that owns one child component per integration."""
+"""One tenant: a component named by its slug that owns one child component per integration.
+
+Data flows one way: the tenant model and the platform settings go down to each integration; the only value
+that crosses between integrations is the DKIM public keys, which Stalwart generates and DNS publishes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.dns.component import TenantDns, TenantDnsArgs
-from components.dns.records import tenant_rrsets, zones_for
+from components.dns.component import DeferredRRset, TenantDns, TenantDnsArgs
+from components.dns.records import DkimKey, DnsPlatform, tenant_rrsets, zones_for
+from components.ocis.component import TenantFiles, TenantFilesArgs
+from components.stalwart.component import TenantMail, TenantMailArgs
 from components.tenant.platform import PlatformSettings
 from dezky.tenants.model import Tenant as TenantModel
 
@@ -22,29 +28,48 @@ class TenantArgs:
 
 
 class Tenant(pulumi.ComponentResource):
+    """Outputs `provisioning`: the tenant's status and each integration's state (dns, stalwart, ocis, authentik)."""
+
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dezky:tenant:Tenant", name, None, opts)
-        tenant = args.tenant
+        tenant, platform = args.tenant, args.platform
+        child = pulumi.ResourceOptions(parent=self)
+        self.mail = TenantMail(tenant.slug, TenantMailArgs(tenant=tenant, platform=platform), child)
+        self.files = TenantFiles(tenant.slug, TenantFilesArgs(tenant=tenant, platform=platform), child)
+        dns_settings = dns_platform(platform)
         self.dns = TenantDns(
             tenant.slug,
-            TenantDnsArgs(zones=zones_for(tenant), rrsets=tenant_rrsets(tenant, dns_platform(args.platform))),
-            pulumi.ResourceOptions(parent=self),
+            TenantDnsArgs(
+                zones=zones_for(tenant),
+                rrsets=tenant_rrsets(tenant, dns_settings),
+                deferred=dkim_rrsets(self.mail, dns_settings.ttl),
+            ),
+            child,
         )
-        self.provisioning: pulumi.Output[dict[str, str]] = pulumi.Output.all(dns=self.dns.state).apply(
-            lambda states: {
-                "status": tenant.status.value,
-                "dns": states["dns"],
-                "authentik": NOT_PROVISIONED,
-                "stalwart": NOT_PROVISIONED,
-                "ocis": NOT_PROVISIONED,
-            }
-        )
+        self.provisioning: pulumi.Output[dict[str, str]] = pulumi.Output.all(
+            dns=self.dns.state, stalwart=self.mail.state, ocis=self.files.state
+        ).apply(lambda states: {"status": tenant.status.value, "authentik": NOT_PROVISIONED, **states})
         self.register_outputs({"provisioning": self.provisioning})
 
 
-def dns_platform(platform: PlatformSettings):  # type: ignore[no-untyped-def]
-    from components.dns.records import DnsPlatform
+def dkim_rrsets(mail: TenantMail, ttl: int) -> list[DeferredRRset]:
+    """One TXT RRset per DKIM selector, declared at preview; its record arrives when Stalwart made the key."""
+    rrsets = []
+    for domain, selectors in mail.dkim_selectors.items():
+        for selector, _algorithm in selectors:
+            records = mail.dkim_keys.apply(lambda keys, d=domain, s=selector: _dkim_records(keys, d, s))
+            rrsets.append(DeferredRRset(domain, f"{selector}._domainkey.{domain}", "TXT", ttl, records))
+    return rrsets
 
+
+def _dkim_records(keys: dict[str, list[dict[str, str]]], domain: str, selector: str) -> list[str]:
+    found = [DkimKey(**key).record for key in keys.get(domain, []) if key["selector"] == selector]
+    if not found:
+        raise ValueError(f"Stalwart reported no DKIM key {selector} for {domain}; run `up` again once it has one")
+    return found
+
+
+def dns_platform(platform: PlatformSettings) -> DnsPlatform:
     return DnsPlatform(
         ingress_ipv4=platform.ingress_ipv4,
         ingress_ipv6=platform.ingress_ipv6,

@@ -102,7 +102,7 @@ def test_a_member_added_by_hand_is_drift_and_up_revokes_it(
     assert people[JONAS] not in space(ocis).grants
 
 
-def test_a_member_ocis_has_no_account_for_yet_is_pending_and_granted_after_their_first_login(
+def test_a_member_without_an_ocis_account_is_pending_without_a_perpetual_diff_and_granted_after_login(
     provider: SpaceProvider, ocis: OcisEmulator
 ) -> None:
     newcomer = "lena@nordlicht.de"
@@ -110,15 +110,16 @@ def test_a_member_ocis_has_no_account_for_yet_is_pending_and_granted_after_their
 
     outs = up(provider, props)
     assert outs["pending_members"] == [f"user:{newcomer}"]
-    assert provider.read(outs["alias"], outs).outs["pending_members"] == [f"user:{newcomer}"]  # refresh
-    # The state holds what OCIS has, so the next up retries the grant; until then it writes nothing.
-    assert provider.diff(outs["alias"], outs, props).changes
-    ocis.calls.clear()
-    outs = provider.update(outs["alias"], outs, props).outs
-    assert ocis.writes == 0
+    refreshed = provider.read(outs["alias"], outs).outs
+    assert refreshed["pending_members"] == [f"user:{newcomer}"]
+    # Nothing can be done until she logs in, so neither a preview nor a refresh shows a change meanwhile.
+    assert not provider.diff(outs["alias"], outs, props).changes
+    assert not provider.diff(outs["alias"], refreshed, props).changes
 
     lena = ocis.state.add_user(newcomer, "Lena Kraft")  # she logs in; OCIS makes her account
-    outs = provider.update(outs["alias"], outs, props).outs
+    after_login = provider.read(outs["alias"], refreshed).outs
+    assert provider.diff(outs["alias"], after_login, props).changes  # refresh now sees the missing grant
+    outs = provider.update(outs["alias"], after_login, props).outs
 
     assert space(ocis).grants[lena] == ("user", ROLE_IDS["editor"])
     assert outs["pending_members"] == []

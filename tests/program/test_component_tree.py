@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ from components.tenant.component import NOT_PROVISIONED, Tenant, TenantArgs
 from components.tenant.platform import PlatformSettings
 from dezky.tenants.model import Tenant as TenantModel
 
+FAKE_DKIM_KEYS = [
+    {"selector": "v1-ed25519", "algorithm": "ed25519", "public_key": base64.b64encode(bytes(32)).decode()},
+    {"selector": "v1-rsa", "algorithm": "rsa", "public_key": base64.b64encode(b"\x30" + bytes(40)).decode()},
+]
 IDN_DOMAIN = idna.encode("bücher-nordlicht.de", uts46=True).decode()
 
 
@@ -23,7 +28,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
         self.resources.append(args)
-        return f"{args.name}-id", dict(args.inputs)
+        state = dict(args.inputs)
+        if args.typ == "pulumi-python:dynamic/stalwart:Domain":
+            state["dkim_keys"] = FAKE_DKIM_KEYS  # what Stalwart reports once it generated the domain's keys
+        return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
         return {}
@@ -66,12 +74,13 @@ def test_each_tenant_domain_gets_a_zone_and_every_rrset_sits_in_one(mocks: Recor
         assert max(keys.values()) == 1, "one resource per RRset (name + type)"
         assert ("nordlicht.de", "MX") in keys and (IDN_DOMAIN, "MX") in keys
         assert ("portal.nordlicht.dezky.eu", "A") in keys
+        assert ("v1-rsa._domainkey.nordlicht.de", "TXT") in keys and ("v1-ed25519._domainkey." + IDN_DOMAIN, "TXT") in keys
 
     return tenant.provisioning.apply(check)
 
 
 @pulumi.runtime.test
-def test_provisioning_reports_dns_ready_and_unbuilt_integrations_as_not_provisioned(mocks: RecordingMocks):
+def test_provisioning_reports_each_integration_and_unbuilt_ones_as_not_provisioned(mocks: RecordingMocks):
     tenant = Tenant(
         "nordlicht", TenantArgs(two_domain_tenant("suspended"), PlatformSettings(environment="dev"))
     )
@@ -79,7 +88,8 @@ def test_provisioning_reports_dns_ready_and_unbuilt_integrations_as_not_provisio
     def check(state: dict[str, str]) -> None:
         assert state["dns"] == "ready"
         assert state["status"] == "suspended"
-        assert {state[k] for k in ("authentik", "stalwart", "ocis")} == {NOT_PROVISIONED}
+        assert state["stalwart"] == state["ocis"] == "suspended"
+        assert state["authentik"] == NOT_PROVISIONED
 
     return tenant.provisioning.apply(check)
 
