@@ -1,0 +1,1 @@
+"""Storage Boxes and their subaccounts through the Storage Box API (api.hetzner.com)."""

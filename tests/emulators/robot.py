@@ -1,0 +1,155 @@
+"""A stateful emulator of the Hetzner Robot webservice (server, rDNS, firewall), checked against its docs.
+
+Every request is judged as Robot would: HTTP Basic with the webservice user, bodies form-encoded
+(`application/x-www-form-urlencoded`, each key once), the documented parameters and values only (see
+`robot_state.py`). A refused request gets Robot's own error body (`{"error": {"status", "code", "message",
+"missing", "invalid"}}`) and is recorded in `invalid_requests`; the `robot` fixture fails a test that leaves one
+there unclaimed, so a client bug cannot hide behind an error it handles.
+
+Faults a test can order: `429` and `503` (throttling or maintenance in front of Robot, with Retry-After), `hang`
+and `drop`; and `exceed_rate_limit`, Robot's own answer to an exhausted hourly budget: 403 RATE_LIMIT_EXCEEDED.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import pytest
+from werkzeug.datastructures import Headers
+
+from tests.emulators.hetzner_dns import Call, EmulatorBug, InvalidRequest
+from tests.emulators.loopback import Drop, FaultKind, Faults, Hang, LoopbackServer, Outcome, Reply
+from tests.emulators.robot_state import NotEmulated, RobotAccount, RobotRejected, invalid_input
+
+USER = "#ws+dezkyEmu"
+PASSWORD = "emulator-robot-password"
+FORM = "application/x-www-form-urlencoded"
+HOURLY_LIMIT = 200
+
+
+class RobotEmulator:
+    """The Robot webservice of one account, served at `url` once a `LoopbackServer` runs it."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.faults = Faults()
+        self.rate_limited = Faults()  # its kind is unused: a match means 403 RATE_LIMIT_EXCEEDED
+        self._lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.account = RobotAccount()
+            self.calls: list[Call] = []
+            self.invalid_requests: list[InvalidRequest] = []
+            self.bugs: list[str] = []
+            self.faults.clear()
+            self.rate_limited.clear()
+            self.hang_seconds = 5.0
+
+    @property
+    def write_count(self) -> int:
+        return sum(call.method != "GET" for call in self.calls)
+
+    def fail_next(self, method: str, path_pattern: str, kind: FaultKind, times: int = 1) -> None:
+        self.faults.add(method, path_pattern, kind, times)
+
+    def exceed_rate_limit(self, method: str, path_pattern: str, times: int = 1) -> None:
+        self.rate_limited.add(method, path_pattern, "429", times)
+
+    def claim_invalid_requests(self) -> list[InvalidRequest]:
+        with self._lock:
+            claimed, self.invalid_requests = self.invalid_requests, []
+        return claimed
+
+    def handle(self, method: str, target: str, headers: Headers, body: bytes) -> Outcome:
+        path = unquote(urlsplit(target).path)
+        with self._lock:
+            outcome = self._outcome(method, path, headers, body)
+            status = outcome.status if isinstance(outcome, Reply) else None
+            self.calls.append(Call(method, path, status, time.time(), getattr(outcome, "headers", {})))
+        return outcome
+
+    def _outcome(self, method: str, path: str, headers: Headers, body: bytes) -> Outcome:
+        try:
+            self._authenticate(headers)
+            fault = self.faults.take(method, path)
+            if fault is not None:
+                return self._fault(fault)
+            if self.rate_limited.take(method, path):
+                raise RobotRejected(
+                    403,
+                    "RATE_LIMIT_EXCEEDED",
+                    "Rate limit exceeded",
+                    client_error=False,
+                    max_request=HOURLY_LIMIT,
+                    interval=3600,
+                )
+            return self.account.route(method, path, _form(method, headers, body))
+        except RobotRejected as rejected:
+            if rejected.client_error:
+                error = rejected.reply.body["error"]
+                self.invalid_requests.append(InvalidRequest(method, path, rejected.reply.status, error))
+            return rejected.reply
+        except NotEmulated as exc:
+            self.bugs.append(f"{exc} is documented but not emulated")
+            return Reply(599, {"error": {"status": 599, "code": "EMULATOR_BUG", "message": str(exc)}})
+
+    def _authenticate(self, headers: Headers) -> None:
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        if headers.get("Authorization") != expected:
+            raise RobotRejected(401, "UNAUTHORIZED", "Unauthorized", client_error=True)
+
+    def _fault(self, kind: FaultKind) -> Outcome:
+        if kind in ("429", "503"):
+            status = int(kind)
+            code = "TOO_MANY_REQUESTS" if status == 429 else "UNAVAILABLE"
+            return Reply(
+                status,
+                {"error": {"status": status, "code": code, "message": "try again later"}},
+                {"Retry-After": "1"},
+            )
+        return Hang(self.hang_seconds) if kind == "hang" else Drop()
+
+
+def _form(method: str, headers: Headers, body: bytes) -> dict[str, str]:
+    """The parameters as Robot reads them: a form body for changes, never JSON, never a key twice."""
+    if method in ("GET", "DELETE"):
+        if body:
+            raise invalid_input(invalid=["body"])
+        return {}
+    content_type = (headers.get("Content-Type") or "").split(";")[0].strip()
+    if not body:
+        return {}
+    if content_type != FORM:
+        raise invalid_input(invalid=[f"Content-Type {content_type or 'missing'}: Robot reads {FORM} only"])
+    pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True)
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise invalid_input(invalid=repeated)
+    return dict(pairs)
+
+
+@pytest.fixture(scope="session")
+def robot_session() -> Iterator[RobotEmulator]:
+    emulator = RobotEmulator()
+    with LoopbackServer(emulator) as server:
+        emulator.url = server.url
+        yield emulator
+
+
+@pytest.fixture
+def robot(robot_session: RobotEmulator) -> Iterator[RobotEmulator]:
+    """A fresh Robot account at `.url` (`USER`, `PASSWORD`); fails the test on unclaimed invalid requests."""
+    emulator = robot_session
+    emulator.reset()
+    yield emulator
+    if emulator.bugs:
+        raise EmulatorBug("\n".join(emulator.bugs))
+    if emulator.invalid_requests:
+        raise AssertionError(f"the client sent requests Robot would reject: {emulator.invalid_requests}")
