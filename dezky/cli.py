@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ from rich.table import Table
 
 from dezky.tenants import PLANS, load_tenants
 from dezky.tenants.loader import LoadResult
-from dezky.tenants.model import TenantStatus, normalise_domain
+from dezky.tenants.model import SLUG_PATTERN, TenantStatus, normalise_domain
 from dezky.tenants.schema import SCHEMA_PATH, render_schema
 from dezky.tenants.writer import render_new_tenant
 
@@ -26,8 +27,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No emoji codes: a message quoting a file's `:thumbs_up:` must print it as written.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 @app.command()
@@ -84,10 +86,17 @@ def new(
     name: Annotated[str, typer.Option(help="The customer's name.")],
     domain: Annotated[str, typer.Option(help="The primary domain.")],
     plan: Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(PLANS))}.")],
-    admin: Annotated[str | None, typer.Option(help="First admin's mail address (default: admin@DOMAIN).")] = None,
+    admin: Annotated[
+        str | None, typer.Option(help="First admin's mail address (default: admin@DOMAIN).")
+    ] = None,
     folder: Annotated[Path, typer.Option(help="Where the tenant files are.")] = TENANTS_DIR,
 ) -> None:
     """Write a new, valid tenant file; refuses to overwrite an existing one."""
+    if not re.fullmatch(SLUG_PATTERN, slug):  # before it becomes a path: `../x` must not escape the folder
+        err.print(
+            f"slug `{slug}`: must be a DNS label, 3 to 32 lowercase letters, digits and hyphens", markup=False
+        )
+        raise typer.Exit(2)
     target = folder / f"{slug}.yaml"
     if target.exists():
         err.print(f"{target} already exists; edit it instead")
@@ -121,7 +130,9 @@ def new(
 
 @app.command()
 def schema(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write it; - for stdout.")] = SCHEMA_PATH,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write it; - for stdout.")
+    ] = SCHEMA_PATH,
 ) -> None:
     """Write the JSON Schema of the tenant file (editors validate against it)."""
     text = json.dumps(render_schema(), indent=2, sort_keys=True) + "\n"
@@ -145,7 +156,9 @@ def _load_or_exit(paths: list[Path]) -> LoadResult:
 
 def _status_summary(result: LoadResult) -> str:
     counts = Counter(item.tenant.status.value for item in result.tenants)
-    parts = [f"all {len(result.tenants)}"] + [f"{status.value} {counts[status.value]}" for status in TenantStatus]
+    parts = [f"all {len(result.tenants)}"] + [
+        f"{status.value} {counts[status.value]}" for status in TenantStatus
+    ]
     return " / ".join(parts)
 
 
@@ -157,6 +170,7 @@ def _register_engine_commands() -> None:
     from dezky.engine.cli import register
 
     register(app)
+    __import__("dezky.ops_cli", fromlist=["register"]).register(app)  # restore-drill
 
 
 _register_engine_commands()

@@ -1,0 +1,1 @@
+"""Host bootstrap over SSH, restic backups and the restore drill, against a real OpenSSH server."""
