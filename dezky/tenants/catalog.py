@@ -52,3 +52,6 @@ PLANS: dict[str, Plan] = {
         Plan("enterprise", seats=500, mailbox_quota=100 * GiB, file_quota=10 * TiB, features=frozenset(Feature)),
     )
 }  # fmt: skip
+
+# Days a soft-deleted tenant's data is kept before `purge: true` may remove it.
+RETENTION_DAYS = 30

@@ -7,6 +7,7 @@ across tenants in `crossfile.py`. The models reject unknown keys so a typo never
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -18,6 +19,7 @@ from pydantic import (
     ByteSize,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -27,25 +29,34 @@ from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 _LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$")
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Lowercase letter-digit-hyphen labels that IDNA leaves as they are: no hyphen at either end, and none in the
+# third and fourth place (where `xn--` marks punycode, which needs IDNA's full checks).
+_PLAIN_DOMAIN = re.compile(r"(?:(?!-)(?!..--)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}")
+_TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
 
+@functools.lru_cache(maxsize=16384)  # a tenant's addresses share a few domains; IDNA checks are costly
 def normalise_domain(value: str) -> str:
     """An internationalised or ASCII domain in lowercase punycode, without a trailing dot."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("a domain name is required")
     name = value.strip().rstrip(".")
-    try:
-        ascii_name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
-    except idna.IDNAError as exc:
-        raise ValueError(f"`{value}` is not a valid domain name ({exc})") from None
+    if _PLAIN_DOMAIN.fullmatch(name.lower()):  # most domains: what IDNA would return, without its cost
+        ascii_name = name.lower()
+    else:
+        try:
+            ascii_name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+        except idna.IDNAError as exc:
+            raise ValueError(f"`{value}` is not a valid domain name ({exc})") from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or len(ascii_name) > 253:
         raise ValueError(f"`{value}` is not a fully qualified domain name")
-    if not re.fullmatch(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}", labels[-1]):
+    if not _TOP_LEVEL.fullmatch(labels[-1]):
         raise ValueError(f"`{value}` does not end in a valid top-level domain")
     return ascii_name.lower()
 
 
+@functools.lru_cache(maxsize=65536)  # a tenant names each address several times: user, list, mailbox, space
 def normalise_email(value: str) -> str:
     """A mail address with its domain in punycode; the local part is kept ASCII and lowercase."""
     if not isinstance(value, str) or value.count("@") != 1:
@@ -90,7 +101,20 @@ Email = Annotated[str, AfterValidator(normalise_email)]
 HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https_url)]
 HexColour = Annotated[str, AfterValidator(_hex_colour)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-Quota = Annotated[ByteSize, Field(gt=0)]
+# ByteSize's own schema would carry `gt`, which JSON Schema does not know; say what editors can check.
+Quota = Annotated[
+    ByteSize,
+    Field(gt=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*\d*\.?\d+\s*[A-Za-z]*\s*$"},
+                {"type": "integer", "exclusiveMinimum": 0},
+            ],
+            "description": "bytes, or a size such as 10GiB or 500MB",
+        }
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -218,7 +242,7 @@ class Tenant(Strict):
     status: TenantStatus = TenantStatus.ACTIVE
     created: dt.date
     deleted_at: dt.date | None = None
-    plan: Annotated[str, AfterValidator(_known_plan)]
+    plan: Annotated[str, AfterValidator(_known_plan), Field(json_schema_extra={"enum": sorted(PLANS)})]
     domains: Domains
     users: tuple[User, ...] = ()
     mail: Mail = Mail()

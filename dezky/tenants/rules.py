@@ -9,15 +9,15 @@ from collections.abc import Iterator
 
 from pydantic import ByteSize
 
-from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, Feature, Plan
+from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS, Feature, Plan
 from dezky.tenants.model import Tenant, TenantStatus, domain_of
 
 Finding = tuple[tuple[str | int, ...], str]
 
 
-def check_tenant(tenant: Tenant, file_stem: str) -> list[Finding]:
+def check_tenant(tenant: Tenant, file_name: str) -> list[Finding]:
     """Every rule-breaking `(field path, message)` in a tenant whose shape is already valid."""
-    findings = list(_check_file_name(tenant, file_stem))
+    findings = list(_check_file_name(tenant, file_name))
     for rule in (_check_lifecycle, _check_platform_subdomain, _check_addresses, _check_members):
         findings.extend(rule(tenant))
     plan = PLANS[tenant.plan]
@@ -26,9 +26,12 @@ def check_tenant(tenant: Tenant, file_stem: str) -> list[Finding]:
     return findings
 
 
-def _check_file_name(tenant: Tenant, file_stem: str) -> Iterator[Finding]:
-    if tenant.slug != file_stem:
-        yield ("slug",), f"the slug `{tenant.slug}` must equal the file name `{file_stem}.yaml`"
+def _check_file_name(tenant: Tenant, file_name: str) -> Iterator[Finding]:
+    if tenant.slug != file_name.rsplit(".", 1)[0]:
+        yield (
+            ("slug",),
+            f"the slug `{tenant.slug}` must equal the file name `{file_name}` without its extension",
+        )
 
 
 def _check_lifecycle(tenant: Tenant) -> Iterator[Finding]:
@@ -44,10 +47,15 @@ def _check_lifecycle(tenant: Tenant) -> Iterator[Finding]:
 
 def _check_platform_subdomain(tenant: Tenant) -> Iterator[Finding]:
     own = tenant.domains.platform_subdomain
-    if own is not None and (
-        not own.endswith("." + PLATFORM_DOMAIN) or own.count(".") != PLATFORM_DOMAIN.count(".") + 1
-    ):
-        yield ("domains", "platform_subdomain"), f"must be a single label under {PLATFORM_DOMAIN}"
+    if own is not None:
+        label, _, parent = own.partition(".")
+        if parent != PLATFORM_DOMAIN:
+            yield ("domains", "platform_subdomain"), f"must be a single label under {PLATFORM_DOMAIN}"
+        elif label in RESERVED_SLUGS:  # `webmail.dezky.eu` is the platform's, whoever asks for it
+            yield (
+                ("domains", "platform_subdomain"),
+                f"`{own}` is reserved for the platform; choose another name",
+            )
     for index, domain in enumerate(tenant.domains.mail_domains):
         if domain == PLATFORM_DOMAIN or domain.endswith("." + PLATFORM_DOMAIN):
             loc = ("domains", "primary") if index == 0 else ("domains", "mail", index - 1)
