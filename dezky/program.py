@@ -7,15 +7,13 @@ program serves one big stack or one stack per tenant. Stacks that include the es
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pulumi
 
 from components.tenant.component import Tenant, TenantArgs
 from components.tenant.platform import PlatformSettings, platform_settings
-from dezky.engine.workspace import ROOT, StackName
-from dezky.tenants import load_tenants
-from dezky.tenants.loader import LoadedTenant
+from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
+from dezky.engine.workspace import StackName
+from dezky.lifecycle import as_output, data_objects
 from hetzner.estate import Estate, EstateSettings, estate_settings
 
 
@@ -28,13 +26,18 @@ def run() -> None:
     stack = StackName.parse(pulumi.get_stack())
     platform = platform_settings(config)
     estate = estate_settings(config) if stack.includes_estate else None  # validated before anything registers
-    tenants = _selected_tenants(_tenants_dir(config), stack)
+    try:
+        tenants = select_tenants(tenants_folder(config.get("tenantsDir")), stack)
+    except InvalidTenantFiles as exc:
+        raise TenantFilesInvalid(str(exc)) from None
     provisioning = {}
     for loaded in tenants:
         component = Tenant(loaded.tenant.slug, TenantArgs(tenant=loaded.tenant, platform=platform))
         provisioning[loaded.tenant.slug] = component.provisioning
     pulumi.export("tenants", provisioning)
     pulumi.export("tenant_count", len(tenants))
+    # Read by the runner before the next run: what holds customer data, and whether it may be purged.
+    pulumi.export("data_objects", as_output(data_objects(item.tenant for item in tenants)))
     if estate is not None:
         _export_estate(estate)
 
@@ -44,24 +47,6 @@ def _export_estate(settings: EstateSettings) -> None:
     pulumi.export("estate_monthly_cost_eur", estate.monthly_cost_eur)
     pulumi.export("estate", estate.summary)
     pulumi.export("estate_credentials", estate.credentials)  # secret: box passwords, bucket keys
-
-
-def _tenants_dir(config: pulumi.Config) -> Path:
-    folder = Path(config.get("tenantsDir") or "tenants")
-    return folder if folder.is_absolute() else ROOT / folder
-
-
-def _selected_tenants(folder: Path, stack: StackName) -> list[LoadedTenant]:
-    result = load_tenants([folder])
-    if not result.ok:
-        lines = "\n".join(problem.render(relative_to=ROOT) for problem in result.problems)
-        raise TenantFilesInvalid(f"tenant files are invalid; nothing was applied:\n{lines}")
-    selected = [item for item in result.tenants if stack.includes_tenant(item.tenant.slug)]
-    if stack.tenant is not None and not selected:
-        raise TenantFilesInvalid(
-            f"stack {stack} selects tenant `{stack.tenant}`, which has no file in {folder}"
-        )
-    return selected
 
 
 __all__ = ["PlatformSettings", "run"]

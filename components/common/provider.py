@@ -25,8 +25,19 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
 PROVIDER_KEY = "__provider"
+
+
+def _is_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_is_unknown(item) for item in value)
+    if isinstance(value, dict):
+        return any(_is_unknown(item) for item in value.values())
+    return False
 
 
 class ConflictError(Exception):
@@ -90,8 +101,16 @@ class ObjectProvider(ResourceProvider):
         return CheckResult(news, self.validate(news))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        before, after = self.normalise(olds), self.normalise(news)
-        changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+        if any(_is_unknown(value) for value in news.values()):
+            # A preview before another resource's output is known: only what is known can be compared.
+            changed = sorted(
+                key
+                for key, value in news.items()
+                if key != PROVIDER_KEY and (_is_unknown(value) or value != olds.get(key))
+            )
+        else:
+            before, after = self.normalise(olds), self.normalise(news)
+            changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
         replaces = [key for key in changed if key in self.replace_keys]
         return DiffResult(
             changes=bool(changed),

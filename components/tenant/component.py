@@ -10,15 +10,13 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.authentik.component import TenantIdentity, TenantIdentityArgs
 from components.dns.component import DeferredRRset, TenantDns, TenantDnsArgs
 from components.dns.records import DkimKey, DnsPlatform, tenant_rrsets, zones_for
 from components.ocis.component import TenantFiles, TenantFilesArgs
 from components.stalwart.component import TenantMail, TenantMailArgs
 from components.tenant.platform import PlatformSettings
 from dezky.tenants.model import Tenant as TenantModel
-
-# Integrations this program does not provision yet report this state instead of pretending to be ready.
-NOT_PROVISIONED = "not-provisioned"
 
 
 @dataclass(frozen=True)
@@ -34,6 +32,9 @@ class Tenant(pulumi.ComponentResource):
         super().__init__("dezky:tenant:Tenant", name, None, opts)
         tenant, platform = args.tenant, args.platform
         child = pulumi.ResourceOptions(parent=self)
+        self.identity = TenantIdentity(
+            tenant.slug, TenantIdentityArgs(tenant=tenant, platform=platform), child
+        )
         self.mail = TenantMail(tenant.slug, TenantMailArgs(tenant=tenant, platform=platform), child)
         self.files = TenantFiles(tenant.slug, TenantFilesArgs(tenant=tenant, platform=platform), child)
         dns_settings = dns_platform(platform)
@@ -47,25 +48,32 @@ class Tenant(pulumi.ComponentResource):
             child,
         )
         self.provisioning: pulumi.Output[dict[str, str]] = pulumi.Output.all(
-            dns=self.dns.state, stalwart=self.mail.state, ocis=self.files.state
-        ).apply(lambda states: {"status": tenant.status.value, "authentik": NOT_PROVISIONED, **states})
+            authentik=self.identity.state, stalwart=self.mail.state, ocis=self.files.state, dns=self.dns.state
+        ).apply(lambda states: {"status": tenant.status.value, **states})
         self.register_outputs({"provisioning": self.provisioning})
 
 
 def dkim_rrsets(mail: TenantMail, ttl: int) -> list[DeferredRRset]:
-    """One TXT RRset per DKIM selector, declared at preview; its record arrives when Stalwart made the key."""
+    """One TXT RRset per DKIM selector, declared at preview; its record arrives when Stalwart made the key.
+
+    Each domain's keys come from that domain's own resource, so adding a domain leaves the known keys of the
+    others known in the preview (and their RRsets unchanged)."""
     rrsets = []
     for domain, selectors in mail.dkim_selectors.items():
         for selector, _algorithm in selectors:
-            records = mail.dkim_keys.apply(lambda keys, d=domain, s=selector: _dkim_records(keys, d, s))
+            records = mail.domains[domain].dkim_keys.apply(
+                lambda keys, d=domain, s=selector: _dkim_records(keys or [], d, s)
+            )
             rrsets.append(DeferredRRset(domain, f"{selector}._domainkey.{domain}", "TXT", ttl, records))
     return rrsets
 
 
-def _dkim_records(keys: dict[str, list[dict[str, str]]], domain: str, selector: str) -> list[str]:
-    found = [DkimKey(**key).record for key in keys.get(domain, []) if key["selector"] == selector]
+def _dkim_records(keys: list[dict[str, str]], domain: str, selector: str) -> list[str]:
+    found = [DkimKey(**key).record for key in keys if key["selector"] == selector]
     if not found:
-        raise ValueError(f"Stalwart reported no DKIM key {selector} for {domain}; run `up` again once it has one")
+        raise ValueError(
+            f"Stalwart reported no DKIM key {selector} for {domain}; run `up` again once it has one"
+        )
     return found
 
 

@@ -18,7 +18,7 @@ StackOption = Annotated[
 def _run(operation: str, stack: str, **kwargs: object) -> None:
     try:
         getattr(runner, operation)(stack, **kwargs)
-    except EngineNotInstalled as exc:
+    except (EngineNotInstalled, runner.DataLossRefused) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     except auto.CommandError as exc:

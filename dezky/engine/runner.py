@@ -6,6 +6,7 @@ needs no separately installed language plugin (only the CLI and the Python dynam
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,9 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import ROOT, StackName, engine_env, pulumi_command
+from dezky.lifecycle import DataObject, data_objects, endangered, refusal
 
 
 @dataclass(frozen=True)
@@ -55,24 +58,72 @@ def _copy_environment_config(
 
 
 def preview(name: str, options: EngineOptions | None = None, **kwargs: Any) -> auto.PreviewResult:
-    options = options or EngineOptions()
-    stack = open_stack(name, options)
-    return stack.preview(on_output=options.on_output, on_event=options.on_event, color="never", **kwargs)
+    return _operation("preview", name, options, kwargs)
 
 
 def up(name: str, options: EngineOptions | None = None, **kwargs: Any) -> auto.UpResult:
-    options = options or EngineOptions()
-    stack = open_stack(name, options)
-    return stack.up(on_output=options.on_output, on_event=options.on_event, color="never", **kwargs)
+    return _operation("up", name, options, kwargs)
 
 
 def refresh(name: str, options: EngineOptions | None = None, **kwargs: Any) -> auto.RefreshResult:
-    options = options or EngineOptions()
-    stack = open_stack(name, options)
-    return stack.refresh(on_output=options.on_output, on_event=options.on_event, color="never", **kwargs)
+    return _operation("refresh", name, options, kwargs)
 
 
 def destroy(name: str, options: EngineOptions | None = None, **kwargs: Any) -> auto.DestroyResult:
+    return _operation("destroy", name, options, kwargs)
+
+
+class DataLossRefused(Exception):
+    """The run would destroy customer data that was never marked for purge; nothing was applied."""
+
+
+def _operation(operation: str, name: str, options: EngineOptions | None, kwargs: dict[str, Any]) -> Any:
     options = options or EngineOptions()
     stack = open_stack(name, options)
-    return stack.destroy(on_output=options.on_output, on_event=options.on_event, color="never", **kwargs)
+    # A targeted destroy is checked by the providers themselves, which refuse to delete unmarked data.
+    at_risk = (
+        [] if kwargs.get("target") else endangered_data(stack, options, everything=operation == "destroy")
+    )
+    if at_risk and operation in ("up", "destroy"):
+        raise DataLossRefused(refusal(at_risk))
+    if at_risk and options.on_output is not None:
+        options.on_output(f"WARNING: applying this would be refused.\n{refusal(at_risk)}\n")
+    try:
+        kwargs = {"on_output": options.on_output, "on_event": options.on_event, "color": "never", **kwargs}
+        return getattr(stack, operation)(**kwargs)
+    finally:
+        collect_abandoned_program()
+
+
+def endangered_data(stack: auto.Stack, options: EngineOptions, everything: bool = False) -> list[DataObject]:
+    """Data objects the last run recorded that this run would destroy without a `purge: true` mark."""
+    recorded = stack.outputs().get("data_objects")
+    if recorded is None:
+        return []
+    if everything:
+        declared: dict[str, DataObject] = {}
+    else:
+        folder = tenants_folder(_config_value(stack, "dezky:tenantsDir"), options.work_dir)
+        try:
+            selected = select_tenants(folder, StackName.parse(stack.name))
+        except InvalidTenantFiles:
+            return []  # the program itself stops on invalid files, before anything is applied
+        declared = data_objects(item.tenant for item in selected)
+    return endangered(recorded.value, declared)
+
+
+def _config_value(stack: auto.Stack, key: str) -> str | None:
+    try:
+        return stack.get_config(key).value
+    except auto.CommandError:
+        return None
+
+
+def collect_abandoned_program() -> None:
+    """Finalise the inline program's coroutines now, at a safe point.
+
+    When the engine stops a failed run, the program's coroutine is left for the garbage collector; finalised
+    later in the middle of a `compile()` (an import, pytest's assertion rewriting), CPython 3.11 aborts that
+    compile with "AST constructor recursion depth mismatch".
+    """
+    gc.collect()

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dns.message
 import dns.query
@@ -15,6 +16,13 @@ from pulumi import automation as auto
 
 from dezky.engine import runner
 from dezky.engine.workspace import ROOT, TOOLS_BIN
+from tests.emulators import authentik as authentik_emulator
+from tests.emulators import ocis as ocis_emulator
+from tests.emulators import stalwart as stalwart_emulator
+from tests.emulators.authentik import AuthentikEmulator
+from tests.emulators.loopback import LoopbackServer
+from tests.emulators.ocis import OcisEmulator
+from tests.emulators.stalwart import StalwartEmulator
 from tests.fixtures.counting_proxy import CountingProxy, counting_proxy
 from tests.fixtures.powerdns import PowerDnsServer
 
@@ -35,6 +43,18 @@ class Project:
 
     def stack(self, name: str = "dev") -> auto.Stack:
         return runner.open_stack(name, self.options)
+
+    def up(self, stack: str = "dev", **kwargs: Any) -> auto.UpResult:
+        return runner.up(stack, self.options, **kwargs)
+
+    def preview(self, stack: str = "dev", **kwargs: Any) -> auto.PreviewResult:
+        return runner.preview(stack, self.options, **kwargs)
+
+    def refresh(self, stack: str = "dev", **kwargs: Any) -> auto.RefreshResult:
+        return runner.refresh(stack, self.options, **kwargs)
+
+    def destroy(self, stack: str = "dev", **kwargs: Any) -> auto.DestroyResult:
+        return runner.destroy(stack, self.options, **kwargs)
 
     def tenant_file(self, slug: str) -> Path:
         return self.tenants_dir / f"{slug}.yaml"
@@ -89,11 +109,39 @@ def pdns_calls(powerdns: PowerDnsServer) -> Iterator[CountingProxy]:
         yield proxy
 
 
+def services_config(
+    authentik: AuthentikEmulator, stalwart: StalwartEmulator, ocis: OcisEmulator
+) -> dict[str, auto.ConfigValue]:
+    return {
+        "dezky:authentikUrl": auto.ConfigValue(authentik.url),
+        "dezky:authentikToken": auto.ConfigValue(authentik_emulator.TOKEN, secret=True),
+        "dezky:stalwartUrl": auto.ConfigValue(stalwart.url),
+        "dezky:stalwartToken": auto.ConfigValue(stalwart_emulator.TOKEN, secret=True),
+        "dezky:ocisUrl": auto.ConfigValue(ocis.url),
+        "dezky:ocisToken": auto.ConfigValue(ocis_emulator.TOKEN, secret=True),
+    }
+
+
+@pytest.fixture(scope="module")
+def module_services(
+    authentik_server: LoopbackServer, stalwart_server: LoopbackServer, ocis_server: LoopbackServer
+) -> dict[str, auto.ConfigValue]:
+    """The service emulators, fresh for a module whose tests share one project (and so one state)."""
+    emulators = [server.emulator for server in (authentik_server, stalwart_server, ocis_server)]
+    for emulator in emulators:
+        emulator.reset()
+    return services_config(*emulators)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
 def project(
-    tmp_path_factory: pytest.TempPathFactory, powerdns: PowerDnsServer, pdns_calls: CountingProxy
+    tmp_path_factory: pytest.TempPathFactory,
+    powerdns: PowerDnsServer,
+    pdns_calls: CountingProxy,
+    module_services: dict[str, auto.ConfigValue],
 ) -> Project:
-    return make_project(tmp_path_factory.mktemp("e2e"), powerdns_config(pdns_calls.url, powerdns.api_key))
+    config = {**powerdns_config(pdns_calls.url, powerdns.api_key), **module_services}
+    return make_project(tmp_path_factory.mktemp("e2e"), config)
 
 
 def dns_answer(server: PowerDnsServer, name: str, type_: str) -> set[str]:

@@ -11,6 +11,7 @@ import pytest
 
 from components.dns.backend import RRset
 from components.dns.records import tenant_rrsets
+from components.stalwart.provider import dkim_selectors
 from components.tenant.component import dns_platform
 from components.tenant.platform import PlatformSettings
 from dezky.tenants import load_tenants
@@ -34,7 +35,7 @@ def answers_match(powerdns: PowerDnsServer, rrset: RRset) -> bool:
 
 
 def test_first_up_makes_every_expected_record_answer(project: Project, powerdns: PowerDnsServer):
-    result = project.stack().up(on_output=project.output.append)
+    result = project.up()
 
     expected = expected_rrsets(project)
     states = result.outputs["tenants"].value
@@ -51,7 +52,7 @@ def test_second_up_makes_no_write_call_and_powerdns_sees_no_write(
     writes_before = powerdns.write_count()
     pdns_calls.counter.reset()
 
-    result = project.stack().up(on_output=project.output.append)
+    result = project.up()
 
     assert set(result.summary.resource_changes or {}) == {"same"}
     assert pdns_calls.counter.writes == 0
@@ -59,7 +60,7 @@ def test_second_up_makes_no_write_call_and_powerdns_sees_no_write(
 
 
 def test_second_preview_after_up_is_empty(project: Project):
-    result = project.stack().preview(on_output=project.output.append)
+    result = project.preview()
 
     assert set(result.change_summary) == {"same"}
 
@@ -74,7 +75,7 @@ def test_adding_a_mail_domain_previews_only_that_domains_zone_and_records(projec
     )
     events: list = []
     try:
-        result = project.stack().preview(on_event=events.append)
+        result = project.preview(on_event=events.append)
         new_records = [r for r in expected_rrsets(project) if r.zone == "acme-tools.eu"]
     finally:
         tenant_file.write_text(original)
@@ -88,7 +89,10 @@ def test_adding_a_mail_domain_previews_only_that_domains_zone_and_records(projec
     assert {step.op.value for step in steps} == {"create"}
     created = {step.urn.rsplit("::", 1)[1] for step in steps}
     assert all("acme-tools.eu" in name for name in created), created
-    assert len(created) == len(new_records) + 1  # the zone and each of its RRsets
+    dns_created = {name for name in created if ":zone:" in name or ":rrset:" in name}
+    # the zone, each static RRset and one DKIM RRset per selector Stalwart will sign with
+    assert len(dns_created) == 1 + len(new_records) + len(dkim_selectors())
+    assert created - dns_created == {"acme:mail:domain:acme-tools.eu"}
     assert result.change_summary["create"] == len(created)
 
 
@@ -101,8 +105,8 @@ def test_a_record_changed_by_hand_shows_in_refresh_and_up_repairs_it(
     change_by_hand(powerdns, target, "v=DMARC1; p=none")
     assert dns_answer(powerdns, target.name, "TXT") == {"v=DMARC1; p=none"}
 
-    refreshed = project.stack().refresh(on_output=project.output.append)
-    repaired = project.stack().up(on_output=project.output.append)
+    refreshed = project.refresh()
+    repaired = project.up()
 
     assert refreshed.summary.resource_changes.get("update") == 1
     assert repaired.summary.resource_changes.get("update") == 1
@@ -113,7 +117,12 @@ def test_destroy_removes_only_what_the_program_created(project: Project, powerdn
     foreign = RRset("acme-werkzeuge.de", "legacy.acme-werkzeuge.de", "A", 300, ("192.0.2.7",))
     create_by_hand(powerdns, foreign)
 
-    result = project.stack().destroy(on_output=project.output.append)
+    dns_resources = [
+        resource["urn"]
+        for resource in project.stack().export_stack().deployment["resources"]
+        if resource["type"].startswith("pulumi-python:dynamic/dns:")
+    ]
+    result = project.destroy(target=dns_resources)
 
     assert result.summary.result == "succeeded"
     assert dns_answer(powerdns, foreign.name, "A") == {"192.0.2.7"}

@@ -8,7 +8,7 @@ import pytest
 from components.dns.hetzner import HetznerDnsBackend, HetznerDnsSettings
 from components.dns.records import tenant_rrsets
 from dezky.tenants import load_tenants
-from tests.e2e.conftest import hetzner_config, make_project
+from tests.e2e.conftest import hetzner_config, make_project, services_config
 from tests.e2e.test_dns_end_to_end import PLATFORM
 from tests.emulators.hetzner_dns import TOKEN, HetznerDnsEmulator
 
@@ -16,13 +16,14 @@ pytestmark = pytest.mark.engine
 
 
 def test_hetzner_backend_provisions_every_rrset_and_a_second_up_writes_nothing(
-    tmp_path, hetzner_dns: HetznerDnsEmulator
+    tmp_path, hetzner_dns: HetznerDnsEmulator, authentik, stalwart, ocis
 ):
-    project = make_project(tmp_path, hetzner_config(hetzner_dns.url, TOKEN))
+    config = {**hetzner_config(hetzner_dns.url, TOKEN), **services_config(authentik, stalwart, ocis)}
+    project = make_project(tmp_path, config)
 
-    first = project.stack().up(on_output=project.output.append)
+    first = project.up()
     writes_after_first = hetzner_dns.write_count
-    second = project.stack().up(on_output=project.output.append)
+    second = project.up()
 
     assert first.summary.result == "succeeded"
     expected = [

@@ -7,16 +7,20 @@ import base64
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from pulumi import automation as auto
 
 from components.dns.powerdns import PowerDnsBackend, PowerDnsSettings
 from components.dns.records import zones_for
+from dezky.engine import runner
 from dezky.engine.workspace import ROOT
 from dezky.tenants.loader import load_one
-from tests.e2e.conftest import Project, dns_answer, make_project, powerdns_config
+from tests.e2e.conftest import Project, dns_answer, make_project, powerdns_config, services_config
+from tests.emulators import authentik as authentik_emulator
 from tests.emulators import ocis as ocis_emulator
 from tests.emulators import stalwart as stalwart_emulator
+from tests.emulators.authentik import AuthentikEmulator
 from tests.emulators.ocis import OcisEmulator
 from tests.emulators.stalwart import StalwartEmulator
 from tests.fixtures.powerdns import PowerDnsServer
@@ -24,28 +28,28 @@ from tests.fixtures.powerdns import PowerDnsServer
 pytestmark = [pytest.mark.engine, pytest.mark.pdns]
 
 TENANT = ROOT / "tenants" / "acme.yaml"
-
-
-def services_config(stalwart: StalwartEmulator, ocis: OcisEmulator) -> dict[str, auto.ConfigValue]:
-    return {
-        "dezky:stalwartUrl": auto.ConfigValue(stalwart.url),
-        "dezky:stalwartToken": auto.ConfigValue(stalwart_emulator.TOKEN, secret=True),
-        "dezky:ocisUrl": auto.ConfigValue(ocis.url),
-        "dezky:ocisToken": auto.ConfigValue(ocis_emulator.TOKEN, secret=True),
-    }
+OTHER_TENANT = ROOT / "tenants" / "nordlicht.yaml"
+TENANTS = (TENANT, OTHER_TENANT)
 
 
 @pytest.fixture
-def project(
-    tmp_path, powerdns: PowerDnsServer, stalwart: StalwartEmulator, ocis: OcisEmulator
-) -> Iterator[Project]:
-    config = {**powerdns_config(powerdns.api_url, powerdns.api_key), **services_config(stalwart, ocis)}
-    yield make_project(tmp_path, config, [TENANT])
+def services(
+    powerdns: PowerDnsServer, authentik: AuthentikEmulator, stalwart: StalwartEmulator, ocis: OcisEmulator
+) -> Iterator[dict[str, auto.ConfigValue]]:
+    yield {
+        **powerdns_config(powerdns.api_url, powerdns.api_key),
+        **services_config(authentik, stalwart, ocis),
+    }
     # Each test's Stalwart makes new DKIM keys: leave no zone behind for the next test to conflict with.
-    tenant = load_one(TENANT)[0]
     with PowerDnsBackend(PowerDnsSettings(powerdns.api_url, powerdns.api_key)) as backend:
-        for zone in zones_for(tenant.tenant):
-            backend.delete_zone(zone)
+        for tenant_file in TENANTS:
+            for zone in zones_for(load_one(tenant_file)[0].tenant):
+                backend.delete_zone(zone)
+
+
+@pytest.fixture
+def project(tmp_path, services: dict[str, auto.ConfigValue]) -> Project:
+    return make_project(tmp_path, services, [TENANT])
 
 
 def set_status(project: Project, status: str) -> None:
@@ -56,15 +60,21 @@ def set_status(project: Project, status: str) -> None:
 def test_up_provisions_mail_and_files_and_publishes_the_dkim_keys_stalwart_made(
     project: Project, powerdns: PowerDnsServer, stalwart: StalwartEmulator, ocis: OcisEmulator
 ):
-    result = project.stack().up(on_output=project.output.append)
+    result = project.up()
 
-    assert result.outputs["tenants"].value["acme"] | {"authentik": None} == {
-        "status": "active", "dns": "ready", "stalwart": "ready", "ocis": "ready", "authentik": None
+    assert result.outputs["tenants"].value["acme"] == {
+        "status": "active",
+        "dns": "ready",
+        "stalwart": "ready",
+        "ocis": "ready",
+        "authentik": "ready",
     }
     tenant = load_one(project.tenant_file("acme"))[0].tenant
     for user in tenant.users:
         assert stalwart.message_count(user.email) == 0, f"no mailbox for {user.email}"
-    assert {space.name for space in ocis.state.spaces.values()} == {space.name for space in tenant.files.spaces}
+    assert {space.name for space in ocis.state.spaces.values()} == {
+        space.name for space in tenant.files.spaces
+    }
     published = dns_answer(powerdns, "v1-ed25519._domainkey.acme-werkzeuge.de", "TXT")
     generated = stalwart.dkim_public_keys("acme-werkzeuge.de")
     ed25519_key = next(key for _type, key in generated.values() if len(base64.b64decode(key)) == 32)
@@ -74,55 +84,229 @@ def test_up_provisions_mail_and_files_and_publishes_the_dkim_keys_stalwart_made(
 
 
 def test_second_up_makes_zero_write_calls_on_every_service(
-    project: Project, powerdns: PowerDnsServer, stalwart: StalwartEmulator, ocis: OcisEmulator
+    project: Project,
+    powerdns: PowerDnsServer,
+    authentik: AuthentikEmulator,
+    stalwart: StalwartEmulator,
+    ocis: OcisEmulator,
 ):
-    project.stack().up(on_output=project.output.append)
-    stalwart_writes, ocis_writes, pdns_writes = stalwart.write_count, ocis.writes, powerdns.write_count()
+    project.up()
+    writes = (authentik.writes, stalwart.write_count, ocis.writes, powerdns.write_count())
 
-    preview = project.stack().preview(on_output=project.output.append)
-    second = project.stack().up(on_output=project.output.append)
+    preview = project.preview()
+    second = project.up()
 
     assert set(preview.change_summary) == {"same"}
     assert set(second.summary.resource_changes) == {"same"}
-    assert (stalwart.write_count, ocis.writes, powerdns.write_count()) == (stalwart_writes, ocis_writes, pdns_writes)
+    assert (authentik.writes, stalwart.write_count, ocis.writes, powerdns.write_count()) == writes
 
 
 def test_suspend_then_resume_disables_and_restores_without_losing_mail_or_files(
     project: Project, stalwart: StalwartEmulator, ocis: OcisEmulator
 ):
-    project.stack().up(on_output=project.output.append)
+    project.up()
     stalwart.deliver("anna.schmidt@acme-werkzeuge.de", 7)
     for space in ocis.state.spaces.values():
         space.files = 11
 
     set_status(project, "suspended")
-    suspended = project.stack().up(on_output=project.output.append)
+    suspended = project.up()
     disabled_spaces = [space.disabled for space in ocis.state.spaces.values()]
     account = stalwart.state.find_account("anna.schmidt@acme-werkzeuge.de")[1]
     set_status(project, "active")
-    resumed = project.stack().up(on_output=project.output.append)
+    resumed = project.up()
 
     assert suspended.outputs["tenants"].value["acme"]["stalwart"] == "suspended"
     assert all(disabled_spaces) and disabled_spaces
     assert account["permissions"]["disabledPermissions"] == {"authenticate": True}
     assert resumed.outputs["tenants"].value["acme"]["ocis"] == "ready"
     assert not any(space.disabled for space in ocis.state.spaces.values())
-    assert stalwart.state.find_account("anna.schmidt@acme-werkzeuge.de")[1]["permissions"]["@type"] == "Inherit"
+    assert (
+        stalwart.state.find_account("anna.schmidt@acme-werkzeuge.de")[1]["permissions"]["@type"] == "Inherit"
+    )
     assert stalwart.message_count("anna.schmidt@acme-werkzeuge.de") == 7
     assert {space.files for space in ocis.state.spaces.values()} == {11}
 
 
 def test_generated_passwords_and_tokens_never_appear_in_state_logs_or_preview(
-    project: Project, stalwart: StalwartEmulator
+    project: Project, authentik: AuthentikEmulator, stalwart: StalwartEmulator
 ):
-    project.stack().up(on_output=project.output.append)
-    project.stack().preview(on_output=project.output.append)
+    project.up()
+    project.preview()
 
-    passwords = [cred["secret"] for acc in stalwart.state.objects["x:Account"].values()
-                 for cred in (acc.get("credentials") or {}).values() if cred.get("secret")]
+    passwords = [
+        cred["secret"]
+        for acc in stalwart.state.objects["x:Account"].values()
+        for cred in (acc.get("credentials") or {}).values()
+        if cred.get("secret")
+    ]
     assert passwords, "Stalwart must hold the generated passwords"
     state_files = "".join(p.read_text() for p in (project.work_dir / ".state").rglob("*.json"))
     assert '"ciphertext"' in state_files  # secrets are in the state, encrypted
-    for secret in [*passwords, stalwart_emulator.TOKEN, ocis_emulator.TOKEN]:
+    client_secrets = [p["client_secret"] for p in authentik.instance.providers.values()]
+    assert client_secrets
+    for secret in [
+        *passwords,
+        *client_secrets,
+        authentik_emulator.TOKEN,
+        stalwart_emulator.TOKEN,
+        ocis_emulator.TOKEN,
+    ]:
         assert secret not in state_files
         assert secret not in project.printed()
+
+
+def authentik_user(authentik: AuthentikEmulator, email: str) -> dict:
+    return next(user for user in authentik.instance.users.values() if user["username"] == email)
+
+
+def can_use(authentik: AuthentikEmulator, app_slug: str, email: str) -> bool:
+    pk = authentik_user(authentik, email)["pk"]
+    response = httpx.get(
+        f"{authentik.url}/api/v3/core/applications/{app_slug}/check_access/",
+        params={"for_user": pk},
+        headers={"Authorization": f"Bearer {authentik_emulator.TOKEN}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["passing"]
+
+
+def test_a_user_of_one_tenant_cannot_pass_another_tenants_application(
+    tmp_path, services: dict[str, auto.ConfigValue], authentik: AuthentikEmulator
+):
+    project = make_project(tmp_path, services, list(TENANTS))
+    project.up()
+
+    anna, ida = "anna.schmidt@acme-werkzeuge.de", "jana.lindqvist@nordlicht-design.de"
+    assert can_use(authentik, "acme-portal", anna)
+    assert not can_use(authentik, "nordlicht-portal", anna)
+    assert can_use(authentik, "nordlicht-webmail", ida)
+    assert not can_use(authentik, "acme-webmail", ida)
+
+
+def test_a_user_disabled_by_hand_shows_in_refresh_and_up_repairs_it(
+    project: Project, authentik: AuthentikEmulator
+):
+    project.up()
+    authentik_user(authentik, "jonas.weber@acme-werkzeuge.de")["is_active"] = False
+
+    refreshed = project.refresh()
+    repaired = project.up()
+
+    assert refreshed.summary.resource_changes.get("update") == 1
+    assert repaired.summary.resource_changes.get("update") == 1
+    assert authentik_user(authentik, "jonas.weber@acme-werkzeuge.de")["is_active"] is True
+
+
+PERSISTENT_FAULTS = [
+    ("authentik", "POST", "/core/users/"),
+    ("authentik", "POST", "/policies/bindings/"),
+    ("stalwart", "POST", "x:Account/*"),
+    ("ocis", "POST", "/v1.0/drives"),
+]
+
+
+@pytest.mark.parametrize("fault", PERSISTENT_FAULTS, ids=lambda f: f"{f[0]}-{f[2]}")
+def test_faults_at_random_points_of_up_converge_on_rerun_without_duplicates(
+    project: Project,
+    fault: tuple[str, str, str],
+    authentik: AuthentikEmulator,
+    stalwart: StalwartEmulator,
+    ocis: OcisEmulator,
+):
+    # One kind of call to one service keeps failing past every retry, wherever it falls in the run.
+    service, method, pattern = fault
+    emulator = {"authentik": authentik, "stalwart": stalwart, "ocis": ocis}[service]
+    if service == "stalwart":
+        emulator.fail_next(pattern, "drop", times=50)
+    else:
+        emulator.fail_next(method, pattern, "drop", times=50)
+    stalwart.fail_next("x:Domain/*", "503")  # and a passing fault the retries hide
+
+    with pytest.raises(auto.CommandError):
+        project.up()
+    for each in (authentik, stalwart, ocis):
+        each.faults.clear()
+    rerun = project.up()
+    again = project.up()
+
+    assert rerun.summary.result == "succeeded"
+    assert set(again.summary.resource_changes) == {"same"}
+    usernames = [user["username"] for user in authentik.instance.users.values()]
+    assert len(usernames) == len(set(usernames)), "no duplicate users"
+    aliases = [space.alias for space in ocis.state.spaces.values()]
+    assert len(aliases) == len(set(aliases)) == len(load_one(TENANT)[0].tenant.files.spaces)
+    tenant = load_one(TENANT)[0].tenant
+    assert all(stalwart.message_count(user.email) == 0 for user in tenant.users)
+
+
+def remove_user(project: Project, email: str) -> None:
+    path = project.tenant_file("acme")
+    text = path.read_text()
+    start = text.index(f"  - email: {email}")
+    end = text.find("\n  - email:", start + 1)
+    end = text.index("\nmail:", start) if end < 0 else end
+    path.write_text(text[:start] + text[end + 1 :])
+
+
+def mark_user_for_purge(project: Project, email: str) -> None:
+    path = project.tenant_file("acme")
+    path.write_text(
+        path.read_text().replace(f"  - email: {email}\n", f"  - email: {email}\n    purge: true\n")
+    )
+
+
+def test_removing_a_user_is_refused_before_anything_is_applied_and_the_preview_says_why(
+    project: Project, authentik: AuthentikEmulator, stalwart: StalwartEmulator
+):
+    project.up()
+    remove_user(project, "jonas.weber@acme-werkzeuge.de")
+    writes = (authentik.writes, stalwart.write_count)
+
+    preview = project.preview()
+    with pytest.raises(
+        runner.DataLossRefused, match=re.escape("mailbox jonas.weber@acme-werkzeuge.de of tenant acme")
+    ):
+        project.up()
+
+    assert "WARNING: applying this would be refused" in project.printed()
+    assert preview.change_summary.get("delete", 0) >= 1
+    assert (authentik.writes, stalwart.write_count) == writes
+    assert stalwart.message_count("jonas.weber@acme-werkzeuge.de") == 0  # the mailbox is still there
+
+
+def test_a_user_marked_purge_true_is_removed_by_the_next_change(project: Project, stalwart: StalwartEmulator):
+    project.up()
+    mark_user_for_purge(project, "jonas.weber@acme-werkzeuge.de")
+    project.up()
+    remove_user(project, "jonas.weber@acme-werkzeuge.de")
+
+    result = project.up()
+
+    assert result.summary.resource_changes.get("delete", 0) >= 1
+    assert stalwart.message_count("jonas.weber@acme-werkzeuge.de") is None
+    assert stalwart.message_count("anna.schmidt@acme-werkzeuge.de") == 0
+
+
+def test_a_soft_deleted_tenant_is_disabled_everywhere_and_keeps_its_data(
+    project: Project, authentik: AuthentikEmulator, stalwart: StalwartEmulator, ocis: OcisEmulator
+):
+    project.up()
+    stalwart.deliver("anna.schmidt@acme-werkzeuge.de", 3)
+    path = project.tenant_file("acme")
+    path.write_text(path.read_text().replace("status: active\n", "status: deleted\ndeleted_at: 2026-11-01\n"))
+
+    result = project.up()
+
+    assert result.outputs["tenants"].value["acme"] == {
+        "status": "deleted",
+        "authentik": "deleted",
+        "stalwart": "deleted",
+        "ocis": "deleted",
+        "dns": "ready",
+    }
+    assert not any(
+        user["is_active"] for user in authentik.instance.users.values() if user["path"] == "tenants/acme"
+    )
+    assert all(space.disabled for space in ocis.state.spaces.values())
+    assert stalwart.message_count("anna.schmidt@acme-werkzeuge.de") == 3
