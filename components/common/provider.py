@@ -139,8 +139,9 @@ class ObjectProvider(ResourceProvider):
         current = self.fetch(id_, props)
         if current is None:
             return ReadResult(None, {})  # gone: refresh drops it from state and the next up recreates it
-        outs = {**self.normalise(props), **current}
-        return ReadResult(id_, outs)
+        # On `pulumi import` there is no state yet: the server's answer is all there is.
+        declared = self.normalise(props) if any(key != PROVIDER_KEY for key in props) else {}
+        return ReadResult(id_, {**declared, **current})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         outs = self.write(news, self.normalise(olds))

@@ -5,11 +5,12 @@ Each rule yields `(field path, message)` pairs so that every problem in a file i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from pydantic import ByteSize
 
-from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS, Feature, Plan
+from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS, RETENTION_DAYS, Feature, Plan
 from dezky.tenants.model import Tenant, TenantStatus, domain_of
 
 Finding = tuple[tuple[str | int, ...], str]
@@ -43,6 +44,16 @@ def _check_lifecycle(tenant: Tenant) -> Iterator[Finding]:
         yield ("deleted_at",), "`deleted_at` is before `created`"
     if tenant.purge and tenant.status is not TenantStatus.DELETED:
         yield ("purge",), "only a deleted tenant can be purged"
+    if tenant.purge and tenant.deleted_at is not None:
+        purgeable_from = tenant.deleted_at + dt.timedelta(days=RETENTION_DAYS)
+        if dt.date.today() < purgeable_from:
+            yield (
+                ("purge",),
+                (
+                    f"its data is kept {RETENTION_DAYS} days after `deleted_at`; purge is possible from "
+                    f"{purgeable_from.isoformat()}"
+                ),
+            )
 
 
 def _check_platform_subdomain(tenant: Tenant) -> Iterator[Finding]:

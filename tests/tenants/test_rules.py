@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dezky.tenants import PLANS, load_tenants
+from dezky.tenants.catalog import RETENTION_DAYS
 from tests.tenants.builders import SLUG, address, problems, tenant, user, write
 
 
@@ -75,6 +77,21 @@ def test_soft_deleted_tenant_with_purge_and_no_admin_is_valid(tmp_path: Path) ->
     deleted = tenant(status="deleted", deleted_at="2026-05-31", purge=True, users=[user("tim.kohl")])
 
     assert problems(tmp_path, deleted) == []
+
+
+def test_purge_before_the_retention_period_has_passed_is_rejected(tmp_path: Path) -> None:
+    deleted_at = dt.date.today() - dt.timedelta(days=RETENTION_DAYS - 1)
+    deleted = tenant(
+        status="deleted", deleted_at=deleted_at.isoformat(), purge=True, users=[user("tim.kohl")]
+    )
+
+    purgeable_from = (deleted_at + dt.timedelta(days=RETENTION_DAYS)).isoformat()
+    assert problems(tmp_path, deleted) == [
+        (
+            "purge",
+            f"its data is kept {RETENTION_DAYS} days after `deleted_at`; purge is possible from {purgeable_from}",
+        )
+    ]
 
 
 def test_suspended_tenant_is_valid(tmp_path: Path) -> None:
