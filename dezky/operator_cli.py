@@ -1,0 +1,226 @@
+"""`dezky review | suspend | resume | delete | status | users`: the operator's day-to-day commands.
+
+Lifecycle commands only edit the tenant file (one line, comments and layout kept) and say what comes next:
+the change goes live through a pull request, its review and `dezky up` in CI, never from a laptop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pulumi import automation as auto
+from rich.console import Console
+from rich.table import Table
+
+from dezky.engine import runner
+from dezky.engine.workspace import ROOT, EngineNotInstalled
+from dezky.review.changed import GitFailed, changed_tenants, only_tenants
+from dezky.review.preview import preview_review
+from dezky.review.render import render, to_terminal
+from dezky.tenants import load_tenants
+from dezky.tenants.loader import load_one
+from dezky.tenants.model import SLUG_PATTERN, TenantStatus
+
+TENANTS_DIR = Path("tenants")
+INTEGRATIONS = ("authentik", "stalwart", "ocis", "dns")
+
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="dev, prod, or <env>.<slug>.")]
+FolderOption = Annotated[Path, typer.Option(help="Where the tenant files are.")]
+# For runs on a copy of the project (tests, drills); an operator uses the defaults.
+WorkDirOption = Annotated[Path, typer.Option(hidden=True)]
+StateDirOption = Annotated[Path | None, typer.Option(hidden=True)]
+
+
+class Format(StrEnum):
+    TERMINAL = "terminal"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+# -- review ----------------------------------------------------------------------------------------------
+
+
+def review(
+    stack: StackOption = "dev",
+    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.TERMINAL,
+    changed_since: Annotated[
+        str | None, typer.Option(help="Only tenants whose file changed since this git ref.")
+    ] = None,
+    refresh: Annotated[bool, typer.Option(help="Read every object back first, to show drift too.")] = False,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 3 when there are changes (drift checks).")
+    ] = False,
+    work_dir: WorkDirOption = ROOT,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Preview the stack and show its changes per tenant and integration, data-loss warnings first."""
+    options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir, on_output=None)
+    slugs = _changed_or_exit(changed_since, work_dir) if changed_since else None
+    if slugs is not None and not slugs:
+        out.print(f"No tenant file changed since {changed_since}; nothing to preview.", markup=False)
+        return
+    result = _engine_or_exit(lambda: preview_review(stack, options, refresh), f"preview of stack {stack}")
+    if slugs is not None:
+        result = only_tenants(result, slugs)
+    if output_format is Format.TERMINAL:
+        out.print(to_terminal(result))
+    else:
+        out.print(render(result, output_format.value), markup=False, end="")
+    if exit_code and result.changes:
+        raise typer.Exit(3)
+
+
+def _changed_or_exit(ref: str, repo: Path) -> set[str]:
+    try:
+        return changed_tenants(ref, repo)
+    except GitFailed as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
+def _engine_or_exit(call: Any, what: str) -> Any:
+    try:
+        return call()
+    except EngineNotInstalled as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    except auto.CommandError as exc:
+        lines = [line for line in str(exc).splitlines() if "error" in line.lower()]
+        err.print(f"{what} failed: {lines[0] if lines else exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
+# -- suspend / resume / delete ---------------------------------------------------------------------------
+
+
+def suspend(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS_DIR) -> None:
+    """Mark the tenant suspended: logins stop, mail and files are kept."""
+    _change_status(folder, slug, TenantStatus.SUSPENDED)
+
+
+def resume(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS_DIR) -> None:
+    """Mark the tenant active again."""
+    _change_status(folder, slug, TenantStatus.ACTIVE)
+
+
+def delete(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS_DIR) -> None:
+    """Soft-delete the tenant: status deleted and deleted_at today; data is kept for the retention period."""
+    _change_status(folder, slug, TenantStatus.DELETED)
+
+
+def _change_status(folder: Path, slug: str, status: TenantStatus) -> None:
+    path = _tenant_path_or_exit(folder, slug)
+    original = path.read_text(encoding="utf-8")
+    try:
+        edited = with_status(original, status, dt.date.today())
+    except ValueError as exc:
+        err.print(f"{path}: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if edited == original:
+        out.print(f"{slug} is already {status.value}; nothing changed.")
+        return
+    path.write_text(edited, encoding="utf-8")
+    # Checked with every other file, as `dezky validate` would; a file that no longer validates is put back.
+    problems = [p for p in load_tenants([folder]).problems if p.location.path == path]
+    if problems:
+        path.write_text(original, encoding="utf-8")
+        for problem in problems:
+            err.print(problem.render(relative_to=Path.cwd()), markup=False)
+        err.print(f"[red]✗[/] not changed: {path}")
+        raise typer.Exit(2)
+    out.print(f"[green]✓[/] {path}: status {status.value}")
+    out.print(f"Next: commit {path} and open a pull request; it applies when merged (dezky up in CI).")
+
+
+def _tenant_path_or_exit(folder: Path, slug: str) -> Path:
+    path = folder / f"{slug}.yaml"
+    if not re.fullmatch(SLUG_PATTERN, slug) or not path.is_file():
+        err.print(f"no tenant file for `{slug}` in {folder}", markup=False)
+        raise typer.Exit(2)
+    return path
+
+
+_STATUS_LINE = re.compile(r"(?m)^status:[ \t]*[^\s#]+")
+_DELETED_AT_LINE = re.compile(r"(?m)^deleted_at:[^\n]*\n?")
+
+
+def with_status(text: str, status: TenantStatus, today: dt.date) -> str:
+    """The file's text with its top-level `status:` set; `deleted_at` added for a delete, dropped otherwise."""
+    if not _STATUS_LINE.search(text):
+        raise ValueError("no top-level `status:` line to change; add one (e.g. `status: active`)")
+    was_deleted = re.search(r"(?m)^status:[ \t]*deleted\b", text) is not None
+    text = _STATUS_LINE.sub(f"status: {status.value}", text, count=1)
+    if status is not TenantStatus.DELETED:
+        return _DELETED_AT_LINE.sub("", text)
+    if was_deleted and _DELETED_AT_LINE.search(text):
+        return text  # already deleted: the original day counts for retention
+    text = _DELETED_AT_LINE.sub("", text)
+    line = _STATUS_LINE.search(text)
+    assert line is not None
+    end = text.find("\n", line.end())
+    end = len(text) if end < 0 else end + 1
+    prefix = text[:end] if text[:end].endswith("\n") else text[:end] + "\n"
+    return prefix + f"deleted_at: {today.isoformat()}\n" + text[end:]
+
+
+# -- status / users --------------------------------------------------------------------------------------
+
+
+def status(
+    slug: Annotated[str | None, typer.Argument(help="One tenant; default: all of them.")] = None,
+    stack: StackOption = "dev",
+    work_dir: WorkDirOption = ROOT,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Per tenant and integration, the provisioning state the last run recorded, and when it ran."""
+    options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir, on_output=None)
+    opened = _engine_or_exit(lambda: runner.open_stack(stack, options), f"opening stack {stack}")
+    tenants = opened.outputs().get("tenants")
+    provisioned: dict[str, dict[str, str]] = tenants.value if tenants else {}
+    if slug is not None and slug not in provisioned:
+        err.print(f"tenant `{slug}` is not provisioned on stack {stack}", markup=False)
+        raise typer.Exit(1)
+    table = Table("tenant", "status", *INTEGRATIONS, title=f"Stack {stack}")
+    for name in sorted(provisioned):
+        if slug in (None, name):
+            state = provisioned[name]
+            table.add_row(name, state.get("status", "?"), *(state.get(i, "-") for i in INTEGRATIONS))
+    out.print(table)
+    out.print(last_update_text(opened.history(page_size=1)), markup=False)
+
+
+def last_update_text(history: list[auto.UpdateSummary]) -> str:
+    if not history:
+        return "never updated"
+    last = history[0]
+    ended = last.end_time or last.start_time
+    return f"last {last.kind}: {last.result} at {ended:%Y-%m-%d %H:%M:%S %Z}".rstrip()
+
+
+def users(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS_DIR) -> None:
+    """The tenant's users with their role and status, from its file."""
+    path = _tenant_path_or_exit(folder, slug)
+    loaded, problems = load_one(path)
+    if loaded is None:
+        for problem in problems:
+            err.print(problem.render(relative_to=Path.cwd()), markup=False)
+        raise typer.Exit(2)
+    tenant = loaded.tenant
+    table = Table("email", "name", "role", "status", title=f"{tenant.name} ({tenant.status.value})")
+    for user in tenant.users:
+        table.add_row(user.email, user.name, user.role.value, user.status.value)
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(review)
+    for command in (suspend, resume, delete, status, users):
+        app.command()(command)

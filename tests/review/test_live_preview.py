@@ -1,0 +1,96 @@
+"""A real engine preview of an edit, rendered; and the recorder of the golden events the renderer tests use."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+from pulumi import automation as auto
+from typer.testing import CliRunner
+
+from components.dns.powerdns import PowerDnsBackend, PowerDnsSettings
+from components.dns.records import zones_for
+from dezky.cli import app
+from dezky.review.events import event_to_json
+from dezky.review.model import review_of
+from dezky.review.render import to_markdown
+from dezky.tenants.loader import load_one
+from tests.e2e.conftest import Project, make_project, powerdns_config, services_config
+from tests.review.scenario import GOLDEN, TENANT, edit_acme, preview_events
+
+pytestmark = [pytest.mark.engine, pytest.mark.pdns]
+
+
+@pytest.fixture
+def project(tmp_path, powerdns, authentik, stalwart, ocis) -> Iterator[Project]:
+    config = {
+        **powerdns_config(powerdns.api_url, powerdns.api_key),
+        **services_config(authentik, stalwart, ocis),
+    }
+    yield make_project(tmp_path, config, [TENANT])
+    # Each test's Stalwart makes new DKIM keys: leave no zone behind for the next test to conflict with.
+    with PowerDnsBackend(PowerDnsSettings(powerdns.api_url, powerdns.api_key)) as backend:
+        for zone in zones_for(load_one(TENANT)[0].tenant):
+            backend.delete_zone(zone)
+
+
+def test_review_of_a_real_preview_shows_the_edit_and_warns_about_the_removed_space(project: Project):
+    project.up()
+    edit_acme(project)
+
+    events = preview_events(project)
+    if os.environ.get("DEZKY_RECORD_GOLDEN"):  # re-record: DEZKY_RECORD_GOLDEN=1 pytest tests/review
+        _record(events)
+    text = to_markdown(review_of(events, ["dev"]))
+
+    assert "**2 to create, 1 to update, 1 to delete**" in text
+    assert "DELETES ocis Space `acme:space:projekte` of acme: it holds customer data" in text
+    assert "`quota: 10737418240 -> 21474836480`" in text
+    assert "ciphertext" not in text and "__provider" not in text
+
+
+def _record(events: list[auto.EngineEvent]) -> None:
+    recorded = [item for item in map(event_to_json, events) if item is not None]
+    GOLDEN.parent.mkdir(exist_ok=True)
+    GOLDEN.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+
+
+def dezky(project: Project, *args: str):
+    options = ("--work-dir", str(project.work_dir), "--state-dir", str(project.work_dir / ".state"))
+    return CliRunner().invoke(app, [*args, *options])
+
+
+def test_status_shows_each_integration_of_the_provisioned_tenant_and_the_last_update(project: Project):
+    before = dezky(project, "status")
+    project.up()
+
+    result = dezky(project, "status", "acme")
+    missing = dezky(project, "status", "nobody")
+
+    assert before.exit_code == 0 and "never updated" in before.output
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "acme" in line and "│" in line)
+    assert [cell.strip() for cell in row.split("│")[1:7]] == [
+        "acme",
+        "active",
+        "ready",
+        "ready",
+        "ready",
+        "ready",
+    ]
+    assert "last update: succeeded at" in result.output
+    assert missing.exit_code == 1 and "not provisioned on stack dev" in missing.output
+
+
+def test_review_command_prints_json_of_the_edit_and_exits_3_for_changes(project: Project):
+    project.up()
+    edit_acme(project)
+
+    result = dezky(project, "review", "--format", "json", "--refresh", "--exit-code")
+
+    assert result.exit_code == 3, result.output  # changes: what the nightly drift check reports
+    document = json.loads(result.output)
+    assert document["summary"] == {"create": 2, "update": 1, "replace": 0, "delete": 1}
+    assert len(document["warnings"]) == 1

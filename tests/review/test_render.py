@@ -1,0 +1,163 @@
+"""The review renderer on a recorded real preview (golden events) and on hand-made steps for the edge cases."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pulumi import automation as auto
+
+from dezky.review.changed import only_tenants
+from dezky.review.events import events_from_json
+from dezky.review.model import ESTATE, Review, review_of
+from dezky.review.render import terminal_text, to_json, to_markdown
+from tests.review.scenario import GOLDEN
+
+TENANT_URN = "urn:pulumi:dev::dezky::dezky:tenant:Tenant"
+
+
+@pytest.fixture(scope="module")
+def golden() -> Review:
+    return review_of(events_from_json(json.loads(GOLDEN.read_text())), ["dev"])
+
+
+def step_event(op: str, type_: str, name: str, old: dict | None, new: dict | None, parent: str) -> dict:
+    urn = f"urn:pulumi:dev::dezky::{parent.split('::')[2]}${type_}::{name}"
+    metadata: dict[str, Any] = {"op": op, "urn": urn, "type": type_, "provider": ""}
+    for key, inputs in (("old", old), ("new", new)):
+        if inputs is not None:
+            metadata[key] = {"type": type_, "urn": urn, "parent": parent, "custom": True, "inputs": inputs}
+    return {"resourcePreEvent": {"metadata": metadata}}
+
+
+def review_from(*items: dict) -> Review:
+    return review_of([auto.EngineEvent.from_json(item) for item in items])
+
+
+def test_markdown_of_the_recorded_preview(golden: Review, snapshot):
+    assert to_markdown(golden) == snapshot
+
+
+def test_terminal_of_the_recorded_preview(golden: Review, snapshot):
+    assert terminal_text(golden) == snapshot
+
+
+def test_json_of_the_recorded_preview(golden: Review, snapshot):
+    assert json.loads(to_json(golden)) == snapshot
+
+
+def test_changes_are_grouped_by_tenant_then_integration(golden: Review):
+    assert golden.tenants() == ["acme"]
+    assert golden.integrations("acme") == ["authentik", "ocis", "stalwart"]
+    assert dict(golden.counts("acme", "stalwart")) == {"create": 1, "update": 1}
+
+
+def test_engine_secrets_and_secret_named_keys_are_masked():
+    parent = f"{TENANT_URN}$dezky:stalwart:TenantMail::acme"
+    event = step_event(
+        "update",
+        "pulumi-python:dynamic/stalwart:Account",
+        "acme:mail:user:a@acme.de",
+        {"password": "hunter2", "api_token": "t-1", "note": "[secret]", "quota": 1},
+        {"password": "hunter3", "api_token": "t-2", "note": "[secret]", "quota": 2},
+        parent,
+    )
+
+    text = to_markdown(review_from(event))
+
+    assert "hunter" not in text and "t-1" not in text and "t-2" not in text
+    assert '`password: "[secret]" -> "[secret]"`' in text
+    assert "`quota: 1 -> 2`" in text
+
+
+def test_replacing_a_data_bearing_object_is_a_warning_and_a_plain_one_is_not():
+    mail = f"{TENANT_URN}$dezky:stalwart:TenantMail::acme"
+    identity = f"{TENANT_URN}$dezky:authentik:TenantIdentity::acme"
+    review = review_from(
+        step_event("replace", "pulumi-python:dynamic/stalwart:Domain", "acme:d", {"d": 1}, {"d": 2}, mail),
+        step_event(
+            "replace", "pulumi-python:dynamic/authentik:Group", "acme:g", {"n": 1}, {"n": 2}, identity
+        ),
+    )
+
+    assert review.warnings == [
+        "REPLACES (deletes, then recreates) stalwart Domain `acme:d` of acme: it holds customer data"
+    ]
+
+
+def test_resources_outside_any_tenant_belong_to_the_estate():
+    event = step_event(
+        "create",
+        "pulumi-python:dynamic/robot:Server",
+        "box",
+        None,
+        {"ip": "192.0.2.1"},
+        "urn:pulumi:dev::dezky::dezky:hetzner:Estate::estate",
+    )
+
+    assert review_from(event).tenants() == [ESTATE]
+
+
+def test_long_markdown_sheds_details_but_keeps_summary_and_warnings(golden: Review):
+    full = to_markdown(golden)
+    short = to_markdown(golden, limit=900)
+    shortest = to_markdown(golden, limit=10)
+
+    assert len(short) <= 900 < len(full)
+    assert "quota" not in short and "update Account" in short
+    for text in (short, shortest):
+        assert "**2 to create, 1 to update, 1 to delete**" in text
+        assert "DELETES ocis Space `acme:space:projekte`" in text
+    assert "Details left out" in shortest
+
+
+def test_a_backtick_in_a_value_does_not_break_the_markdown():
+    parent = f"{TENANT_URN}$dezky:authentik:TenantIdentity::acme"
+    event = step_event(
+        "update",
+        "pulumi-python:dynamic/authentik:User",
+        "acme:user:x",
+        {"name": "A"},
+        {"name": "A`B"},
+        parent,
+    )
+
+    assert '  - `` name: "A" -> "A`B" ``' in to_markdown(review_from(event))
+
+
+def test_filtering_to_changed_tenants_keeps_data_loss_elsewhere_and_counts_the_rest():
+    def tenant_urn(slug: str) -> str:
+        return f"{TENANT_URN}$dezky:stalwart:TenantMail::{slug}"
+
+    review = review_from(
+        step_event(
+            "update", "pulumi-python:dynamic/stalwart:Account", "a:1", {"q": 1}, {"q": 2}, tenant_urn("a")
+        ),
+        step_event(
+            "update", "pulumi-python:dynamic/stalwart:Account", "b:1", {"q": 1}, {"q": 2}, tenant_urn("b")
+        ),
+        step_event(
+            "delete", "pulumi-python:dynamic/stalwart:Account", "b:2", {"q": 1}, None, tenant_urn("b")
+        ),
+    )
+
+    kept = only_tenants(review, {"a"})
+
+    assert [change.name for change in kept.changes] == ["a:1", "b:2"]
+    assert "_1 change(s) of tenants this change does not touch are not shown._" in to_markdown(kept)
+
+
+def test_drift_found_by_a_refresh_shows_the_service_value_against_the_file():
+    parent = f"{TENANT_URN}$dezky:stalwart:TenantMail::acme"
+    event = step_event(
+        "update",
+        "pulumi-python:dynamic/stalwart:Account",
+        "acme:mail:user:a",
+        {"quota": 1},
+        {"quota": 1},
+        parent,
+    )
+    event["resourcePreEvent"]["metadata"]["old"]["outputs"] = {"quota": 5, "id_on_server": "x"}
+
+    assert "`quota: 5 -> 1`" in to_markdown(review_from(event))
