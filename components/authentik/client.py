@@ -35,7 +35,7 @@ from components.authentik.wire import (
     User,
     UserRequest,
 )
-from components.common.http import send
+from components.common.http import ApiClient
 
 SERVICE = "Authentik"
 PAGE_SIZE = 100  # the server's maximum page size
@@ -84,36 +84,27 @@ def _messages(body: Any, path: tuple[str, ...]) -> list[str]:
     return [f"{'.'.join(path)}: {body}" if path else str(body)]
 
 
-class AuthentikClient:
+class AuthentikClient(ApiClient):
     """One HTTP connection pool to one Authentik server. Use as a context manager or call `close`.
 
     `transport` is httpx's own seam for tests, so the code under test stays the code that runs.
     """
 
     def __init__(self, settings: AuthentikSettings, *, transport: httpx.BaseTransport | None = None) -> None:
-        self._settings = settings
-        self._client = httpx.Client(
+        super().__init__(
+            service=SERVICE,
+            error_message=error_message,
+            shown={"url": settings.url},
             base_url=settings.url.rstrip("/").removesuffix("/api/v3") + "/api/v3",
             headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(settings.request_timeout, connect=min(5.0, settings.request_timeout)),
+            timeout=settings.request_timeout,
             transport=transport,
             verify=_tls_context(),
         )
+        self._settings = settings
         self._flows: list[Flow] | None = None
         self._scope_mappings: list[ScopeMapping] | None = None
         self._keypairs: list[CertificateKeyPair] | None = None
-
-    def __repr__(self) -> str:
-        return f"AuthentikClient(url={self._settings.url!r})"
-
-    def __enter__(self) -> AuthentikClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._client.close()
 
     # --- brands ---------------------------------------------------------------------------------------
 
@@ -144,10 +135,10 @@ class AuthentikClient:
         self._delete(f"/core/groups/{group_uuid}/")
 
     def add_user_to_group(self, group_uuid: str, user_pk: int) -> None:
-        self._request("POST", f"/core/groups/{group_uuid}/add_user/", json={"pk": user_pk})
+        self._send("POST", f"/core/groups/{group_uuid}/add_user/", json={"pk": user_pk})
 
     def remove_user_from_group(self, group_uuid: str, user_pk: int) -> None:
-        self._request("POST", f"/core/groups/{group_uuid}/remove_user/", json={"pk": user_pk})
+        self._send("POST", f"/core/groups/{group_uuid}/remove_user/", json={"pk": user_pk})
 
     # --- users ----------------------------------------------------------------------------------------
 
@@ -248,28 +239,15 @@ class AuthentikClient:
             page = int(body["pagination"]["next"])
 
     def _get_or_none(self, path: str) -> dict[str, Any] | None:
-        response = self._request("GET", path, ok_statuses=frozenset({404}))
+        response = self._send("GET", path, ok_statuses=frozenset({404}))
         return None if response.status_code == 404 else response.json()
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, path, **kwargs).json()
+        return self._send(method, path, **kwargs).json()
 
     def _delete(self, path: str) -> None:
         """Remove an object; one that is already gone is not an error."""
-        self._request("DELETE", path, ok_statuses=frozenset({404}))
-
-    def _request(
-        self, method: str, path: str, *, ok_statuses: frozenset[int] = frozenset(), **kwargs: Any
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            method,
-            path,
-            service=SERVICE,
-            error_message=error_message,
-            ok_statuses=ok_statuses,
-            **kwargs,
-        )
+        self._send("DELETE", path, ok_statuses=frozenset({404}))
 
 
 @functools.cache

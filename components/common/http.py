@@ -7,13 +7,13 @@ for PowerDNS, Hetzner, Authentik, Stalwart and OCIS.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Self
 
 import httpx
 import stamina
 
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DEFAULT_REQUEST_TIMEOUT = 10.0
 RETRY_ATTEMPTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT_SECONDS = 30.0
@@ -82,3 +82,60 @@ def send(
     if response.is_success or response.status_code in ok_statuses:
         return response
     raise ApiError(service, method, str(response.request.url), response.status_code, error_message(response))
+
+
+def request_timeout(seconds: float) -> httpx.Timeout:
+    """`seconds` for each call, and no more than 5 s of it to connect."""
+    return httpx.Timeout(seconds, connect=min(5.0, seconds))
+
+
+class ApiClient:
+    """One httpx.Client for one provider call path, sending through `send`; use `with` (or `close`).
+
+    A subclass passes its service name, error reader and connection settings; `shown` is all `repr` tells,
+    so tokens and passwords never reach a log or a traceback. `transport` is httpx's own seam for tests, so
+    the code under test stays the code that runs.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        error_message: Callable[[httpx.Response], str],
+        shown: Mapping[str, object],
+        base_url: str = "",
+        timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        **client_options: Any,
+    ) -> None:
+        self._service = service
+        self._error_message = error_message
+        self._shown = dict(shown)
+        self._client = httpx.Client(
+            base_url=base_url, timeout=request_timeout(timeout), transport=transport, **client_options
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{key}={value!r}' for key, value in self._shown.items())})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _send(
+        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
+    ) -> httpx.Response:
+        return send(
+            self._client,
+            method,
+            path,
+            service=self._service,
+            error_message=self._error_message,
+            ok_statuses=frozenset(ok_statuses),
+            **kwargs,
+        )

@@ -8,19 +8,18 @@ This module is the only place that knows, so the rest of the program exchanges `
 
 from __future__ import annotations
 
-import time
-from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 from urllib.parse import quote
 
 import httpx
 
-from components.common.http import ApiError, send
+from components.common.hetzner_cloud import ActionTimeoutError, HetznerCloudClient, error_message
 from components.dns.backend import RRset, quote_txt, unquote_txt
 
+__all__ = ["ActionTimeoutError", "HetznerDnsBackend", "HetznerDnsSettings", "error_message"]
+
 SERVICE = "Hetzner DNS"
-PER_PAGE = 50  # the most the API allows on /zones (RRset lists allow 100)
 _TXT_TYPES = frozenset({"TXT"})
 
 
@@ -51,48 +50,16 @@ class WireRRset(TypedDict):
     records: list[WireRecord]
 
 
-class ActionError(TypedDict):
-    code: str
-    message: str
-
-
-class WireAction(TypedDict):
-    id: int
-    command: str
-    status: str  # running | success | error
-    error: ActionError | None
-
-
-class ActionTimeoutError(ApiError, TimeoutError):
-    """An action the API accepted did not finish in time; the change may still be applied later."""
-
-
-class HetznerDnsBackend:
+class HetznerDnsBackend(HetznerCloudClient):
     """`DnsBackend` over one Hetzner Cloud project. Holds one HTTP client; call `close` (or use `with`) when done.
 
     `transport` is httpx's own seam for tests, so the code under test stays the code that runs.
     """
 
+    actions_path = "/zones/actions"
+
     def __init__(self, settings: HetznerDnsSettings, *, transport: httpx.BaseTransport | None = None) -> None:
-        self._settings = settings
-        self._client = httpx.Client(
-            base_url=settings.endpoint.rstrip("/"),
-            headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(settings.request_timeout, connect=min(5.0, settings.request_timeout)),
-            transport=transport,
-        )
-
-    def __repr__(self) -> str:
-        return f"HetznerDnsBackend(endpoint={self._settings.endpoint!r})"
-
-    def __enter__(self) -> HetznerDnsBackend:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._client.close()
+        super().__init__(SERVICE, settings, transport=transport)
 
     def zone_exists(self, zone: str) -> bool:
         return any(
@@ -161,68 +128,6 @@ class HetznerDnsBackend:
 
     def _zone_ttl(self, zone: str) -> int:
         return int(self._send("GET", _zone_path(zone)).json()["zone"]["ttl"])
-
-    def _paginate(self, path: str, key: str, **filters: str) -> Iterator[Any]:
-        """Every item of a listing, page after page, as long as `meta.pagination.next_page` names one."""
-        page: int | None = 1
-        while page is not None:
-            params = {**filters, "page": page, "per_page": PER_PAGE}
-            body = self._send("GET", path, params=params).json()
-            yield from body[key]
-            page = body["meta"]["pagination"]["next_page"]
-
-    def _change(self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any) -> None:
-        """Send a change and wait for the action it starts; a tolerated non-2xx answer starts none."""
-        response = self._send(method, path, ok_statuses=ok_statuses, **kwargs)
-        if response.is_success:
-            self._wait_for(response.json()["action"], response)
-
-    def _wait_for(self, action: WireAction, started_by: httpx.Response) -> None:
-        deadline = time.monotonic() + self._settings.action_timeout
-        while action["status"] == "running":
-            if time.monotonic() >= deadline:
-                waited = f"still running after {self._settings.action_timeout:g} s"
-                raise ActionTimeoutError(
-                    *_origin(started_by), f"action {action['id']} ({action['command']}) {waited}"
-                )
-            time.sleep(self._settings.poll_interval)
-            action = self._send("GET", f"/zones/actions/{action['id']}").json()["action"]
-        if action["status"] == "error":
-            error = action["error"] or {"code": "unknown", "message": "no error given"}
-            failed = f"failed: {error['code']}: {error['message']}"
-            raise ApiError(*_origin(started_by), f"action {action['id']} ({action['command']}) {failed}")
-
-    def _send(
-        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            method,
-            path,
-            service=SERVICE,
-            error_message=error_message,
-            ok_statuses=frozenset(ok_statuses),
-            **kwargs,
-        )
-
-
-def error_message(response: httpx.Response) -> str:
-    """Hetzner's own words: `code: message`, plus the fields `invalid_input` names, else the raw body."""
-    try:
-        error = response.json()["error"]
-        text = f"{error['code']}: {error['message']}"
-    except (ValueError, KeyError, TypeError):
-        return response.text.strip()[:500] or response.reason_phrase
-    fields = (error.get("details") or {}).get("fields") or []
-    problems = [
-        f"{f.get('name')}: {'; '.join(f.get('messages') or [])}" for f in fields if isinstance(f, dict)
-    ]
-    return f"{text} ({', '.join(problems)})" if problems else text
-
-
-def _origin(response: httpx.Response) -> tuple[str, str, str, int]:
-    """Service, method, URL and status of the call that started an action, for the errors it ends in."""
-    return SERVICE, response.request.method, str(response.request.url), response.status_code
 
 
 def relative_name(zone: str, name: str) -> str:

@@ -6,14 +6,13 @@ only place that knows, so the rest of the program exchanges `RRset`s as `backend
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from components.common.http import DEFAULT_TIMEOUT, send
+from components.common.http import ApiClient
 from components.dns.backend import RRset, quote_txt, unquote_txt
 
 SERVICE = "PowerDNS"
@@ -30,7 +29,7 @@ class PowerDnsSettings:
     nameservers: tuple[str, ...] = ("ns1.dezky.eu", "ns2.dezky.eu")
 
 
-class PowerDnsBackend:
+class PowerDnsBackend(ApiClient):
     """`DnsBackend` over one PowerDNS server. Holds one HTTP client; call `close` (or use `with`) when done.
 
     `transport` is httpx's own seam for tests: they wrap the real transport to check each exchange against the
@@ -38,25 +37,15 @@ class PowerDnsBackend:
     """
 
     def __init__(self, settings: PowerDnsSettings, *, transport: httpx.BaseTransport | None = None) -> None:
-        self._settings = settings
-        self._client = httpx.Client(
+        super().__init__(
+            service=SERVICE,
+            error_message=error_message,
+            shown={"url": settings.url, "server_id": settings.server_id},
             base_url=f"{settings.url.rstrip('/')}/api/v1/servers/{quote(settings.server_id, safe='')}",
             headers={"X-API-Key": settings.api_key, "Accept": "application/json"},
-            timeout=DEFAULT_TIMEOUT,
             transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"PowerDnsBackend(url={self._settings.url!r}, server_id={self._settings.server_id!r})"
-
-    def __enter__(self) -> PowerDnsBackend:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._client.close()
+        self._settings = settings
 
     def zone_exists(self, zone: str) -> bool:
         response = self._send("GET", _zone_path(zone), params={"rrsets": "false"}, ok_statuses={404})
@@ -102,19 +91,6 @@ class PowerDnsBackend:
         # No ttl: the spec says it MUST NOT be sent with DELETE; records must be empty.
         change = {"name": _absolute(name), "type": type_.upper(), "changetype": "DELETE", "records": []}
         self._send("PATCH", _zone_path(zone), json={"rrsets": [change]}, ok_statuses={404})
-
-    def _send(
-        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            method,
-            path,
-            service=SERVICE,
-            error_message=error_message,
-            ok_statuses=frozenset(ok_statuses),
-            **kwargs,
-        )
 
 
 def error_message(response: httpx.Response) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from components.common.http import send
+from components.common.http import ApiClient
 
 SERVICE = "OCIS"
 
@@ -127,29 +127,20 @@ def is_disabled(drive: Drive) -> bool:
     return drive.get("root", {}).get("deleted", {}).get("state") == "trashed"
 
 
-class OcisClient:
+class OcisClient(ApiClient):
     """The calls the space provider needs. Holds one httpx client; use it in a `with` block."""
 
     def __init__(self, settings: OcisSettings, *, transport: httpx.BaseTransport | None = None) -> None:
-        self._settings = settings
-        self._client = httpx.Client(
+        super().__init__(
+            service=SERVICE,
+            error_message=odata_message,
+            shown={"url": settings.url},
             base_url=settings.url.rstrip("/") + "/graph",
             headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(settings.request_timeout, connect=min(5.0, settings.request_timeout)),
+            timeout=settings.request_timeout,
             transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"OcisClient(url={self._settings.url!r})"
-
-    def __enter__(self) -> OcisClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._client.close()
+        self._settings = settings
 
     # --- drives ------------------------------------------------------------------------------------------
 
@@ -224,9 +215,6 @@ class OcisClient:
     def _lookup(self, path: str) -> Any:
         response = self._send("GET", path, ok_statuses=frozenset({404}))
         return None if response.status_code == 404 else response.json()
-
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return send(self._client, method, path, service=SERVICE, error_message=odata_message, **kwargs)
 
 
 def _segment(value: str) -> str:

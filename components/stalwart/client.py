@@ -17,7 +17,7 @@ from typing import Any, Literal, TypedDict, cast
 
 import httpx
 
-from components.common.http import ApiError, send
+from components.common.http import ApiClient, ApiError, send
 
 SERVICE = "Stalwart"
 USING = ("urn:ietf:params:jmap:core", "urn:stalwart:jmap")
@@ -121,25 +121,19 @@ class JmapError(ApiError):
         super().__init__(SERVICE, method, url, 200, f"{prefix}{error_type}{f' ({detail})' if detail else ''}")
 
 
-class StalwartClient:
+class StalwartClient(ApiClient):
     """One HTTP connection pool per provider operation; use as a context manager."""
 
     def __init__(self, settings: StalwartSettings, transport: httpx.BaseTransport | None = None) -> None:
         self.url = settings.url.rstrip("/") + "/jmap"
-        self._http = httpx.Client(
+        super().__init__(
+            service=SERVICE,
+            error_message=_problem_detail,
+            shown={},
             headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 5.0)),
+            timeout=settings.timeout,
             transport=transport,
         )
-
-    def __enter__(self) -> StalwartClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     def __repr__(self) -> str:
         return f"StalwartClient({self.url!r})"
@@ -151,7 +145,7 @@ class StalwartClient:
         body = {"using": list(USING), "methodCalls": [[c.name, c.arguments, c.call_id] for c in calls]}
         secrets = set(_secrets_in(body))
         response = send(
-            self._http, "POST", self.url, service=SERVICE, json=body,
+            self._client, "POST", self.url, service=SERVICE, json=body,
             error_message=lambda r: _masked(_problem_detail(r), secrets),
         )  # fmt: skip
         answers = {answer[2]: answer for answer in reversed(_method_responses(response))}

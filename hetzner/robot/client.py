@@ -9,14 +9,14 @@ asynchronously: the answer says `in process` until the switch holds the new rule
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Literal, TypedDict
 from urllib.parse import quote
 
 import httpx
 
-from components.common.http import ApiError, send
+from components.common.http import ApiClient, ApiError
 
 SERVICE = "Hetzner Robot"
 DEFAULT_ENDPOINT = "https://robot-ws.your-server.de"
@@ -101,27 +101,21 @@ class FirewallTimeoutError(ApiError, TimeoutError):
     """Robot accepted a firewall change but still reports `in process`; it may apply later."""
 
 
-class RobotClient:
+class RobotClient(ApiClient):
     """One HTTP client for one provider call path; use `with` so it is closed."""
 
     def __init__(self, settings: RobotSettings, *, transport: httpx.BaseTransport | None = None) -> None:
-        self._settings = settings
-        self._client = httpx.Client(
+        super().__init__(
+            service=SERVICE,
+            error_message=error_message,
+            shown={"endpoint": settings.endpoint, "user": settings.user},
             base_url=settings.endpoint.rstrip("/"),
             auth=httpx.BasicAuth(settings.user, settings.password),
             headers={"Accept": "application/json"},
-            timeout=httpx.Timeout(settings.request_timeout, connect=min(5.0, settings.request_timeout)),
+            timeout=settings.request_timeout,
             transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"RobotClient(endpoint={self._settings.endpoint!r}, user={self._settings.user!r})"
-
-    def __enter__(self) -> RobotClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._client.close()
+        self._settings = settings
 
     # --- the dedicated server -------------------------------------------------------------------------
 
@@ -177,19 +171,6 @@ class RobotClient:
             time.sleep(self._settings.poll_interval)
             firewall = self._send("GET", f"/firewall/{number}").json()["firewall"]
         return firewall
-
-    def _send(
-        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            method,
-            path,
-            service=SERVICE,
-            error_message=error_message,
-            ok_statuses=frozenset(ok_statuses),
-            **kwargs,
-        )
 
 
 def firewall_form(config: FirewallConfig) -> dict[str, str]:

@@ -8,19 +8,17 @@ Storage Box actions are read at `/storage_boxes/actions/{id}`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import httpx
 
-from components.common.http import ApiError, send
-from components.dns.hetzner import error_message  # the Cloud API's error format, which this API shares
+from components.common.hetzner_cloud import ActionTimeoutError, HetznerCloudClient
+
+__all__ = ["ActionTimeoutError", "StorageBoxApiSettings", "StorageBoxClient"]
 
 SERVICE = "Hetzner Storage Box"
 DEFAULT_ENDPOINT = "https://api.hetzner.com/v1"
-PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -99,39 +97,15 @@ class WireSubaccount(TypedDict):
     storage_box: int
 
 
-class WireAction(TypedDict):
-    id: int
-    command: str
-    status: str  # running | success | error
-    error: dict[str, str] | None
-
-
-class ActionTimeoutError(ApiError, TimeoutError):
-    """An action the API accepted did not finish in time; the change may still be applied later."""
-
-
-class StorageBoxClient:
+class StorageBoxClient(HetznerCloudClient):
     """One HTTP client for one provider call path; use `with` so it is closed."""
+
+    actions_path = "/storage_boxes/actions"
 
     def __init__(
         self, settings: StorageBoxApiSettings, *, transport: httpx.BaseTransport | None = None
     ) -> None:
-        self._settings = settings
-        self._client = httpx.Client(
-            base_url=settings.endpoint.rstrip("/"),
-            headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(settings.request_timeout, connect=min(5.0, settings.request_timeout)),
-            transport=transport,
-        )
-
-    def __repr__(self) -> str:
-        return f"StorageBoxClient(endpoint={self._settings.endpoint!r})"
-
-    def __enter__(self) -> StorageBoxClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._client.close()
+        super().__init__(SERVICE, settings, transport=transport)
 
     # --- Storage Boxes --------------------------------------------------------------------------------
 
@@ -190,58 +164,6 @@ class StorageBoxClient:
     def delete_subaccount(self, box_id: int, subaccount_id: int) -> None:
         self._change("DELETE", _subaccount_path(box_id, subaccount_id), ok_statuses={404})
 
-    # --- the plumbing every call shares ---------------------------------------------------------------
-
-    def _paginate(self, path: str, key: str, **filters: str) -> Iterator[Any]:
-        page: int | None = 1
-        while page is not None:
-            body = self._send("GET", path, params={**filters, "page": page, "per_page": PER_PAGE}).json()
-            yield from body[key]
-            page = body["meta"]["pagination"]["next_page"]
-
-    def _change(
-        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
-    ) -> dict[str, Any]:
-        """Send a change and wait for its action; a tolerated non-2xx answer (a 404 on delete) starts none."""
-        response = self._send(method, path, ok_statuses=ok_statuses, **kwargs)
-        if not response.is_success:
-            return {}
-        body = response.json()
-        self._wait_for(body["action"], response)
-        return body
-
-    def _wait_for(self, action: WireAction, started_by: httpx.Response) -> None:
-        deadline = time.monotonic() + self._settings.action_timeout
-        while action["status"] == "running":
-            if time.monotonic() >= deadline:
-                waited = f"still running after {self._settings.action_timeout:g} s"
-                raise ActionTimeoutError(
-                    *_origin(started_by), f"action {action['id']} ({action['command']}) {waited}"
-                )
-            time.sleep(self._settings.poll_interval)
-            action = self._send("GET", f"/storage_boxes/actions/{action['id']}").json()["action"]
-        if action["status"] == "error":
-            error = action["error"] or {"code": "unknown", "message": "no error given"}
-            failed = f"failed: {error['code']}: {error['message']}"
-            raise ApiError(*_origin(started_by), f"action {action['id']} ({action['command']}) {failed}")
-
-    def _send(
-        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            method,
-            path,
-            service=SERVICE,
-            error_message=error_message,
-            ok_statuses=frozenset(ok_statuses),
-            **kwargs,
-        )
-
 
 def _subaccount_path(box_id: int, subaccount_id: int) -> str:
     return f"/storage_boxes/{box_id}/subaccounts/{subaccount_id}"
-
-
-def _origin(response: httpx.Response) -> tuple[str, str, str, int]:
-    return SERVICE, response.request.method, str(response.request.url), response.status_code

@@ -13,23 +13,15 @@ from syrupy.assertion import SnapshotAssertion
 from components.authentik.component import TenantIdentity, TenantIdentityArgs
 from components.tenant.platform import PlatformSettings
 from tests.emulators.authentik import TOKEN
+from tests.fixtures import pulumi_mocks as mocks_base
+from tests.fixtures.pulumi_mocks import mocked
 
 from .conftest import tenant
 
 DYNAMIC = "pulumi-python:dynamic/authentik:"
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
-        self.resources.append(args)
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
-        return {}
-
+class RecordingMocks(mocks_base.RecordingMocks):
     def inputs(self, kind: str) -> dict[str, dict]:
         return {
             r.name: {k: v for k, v in r.inputs.items() if k != "__provider"}
@@ -40,10 +32,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 @pytest.fixture
 def mocks() -> Iterator[RecordingMocks]:
-    recording = RecordingMocks()
-    pulumi.runtime.set_mocks(recording, preview=False)
-    yield recording
-    pulumi.runtime.settings.reset_options()
+    with mocked(RecordingMocks()) as recording:
+        yield recording
 
 
 def identity(status: str = "active", **extra: object) -> TenantIdentity:

@@ -22,14 +22,12 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
 from openapi_core import Config, OpenAPI
 from werkzeug.datastructures import Headers
 
@@ -47,11 +45,14 @@ from tests.emulators.authentik_state import (
     seeded_keypairs,
     seeded_scope_mappings,
 )
-from tests.emulators.loopback import Drop, Faults, Hang, LoopbackServer, Outcome, Reply
-from tests.emulators.openapi_check import SpecRequest, check_request, response_errors
+from tests.emulators.base import EmulatorBug, InvalidRequest, SpecCheckedEmulator, emulator_fixtures
+from tests.emulators.loopback import Drop, Outcome, Reply
+from tests.emulators.openapi_check import SpecRequest, check_request
 from tests.specs import AUTHENTIK, load_spec
 
 TOKEN = "ak-emulator-token-9c1e5b7d0f"
+__all__ = ["ADMIN_PK", "TOKEN", "AuthentikEmulator", "Call", "EmulatorBug", "InvalidRequest"]
+
 ADMIN_PK = 4  # akadmin, whose token the API calls carry
 _HOST = "https://authentik.example"  # the spec's server is relative (`/api/v3`): any host matches
 _UNCHECKED = frozenset({204, 404, 599})
@@ -189,58 +190,20 @@ class Call:
     at: float
 
 
-@dataclass
-class InvalidRequest:
-    method: str
-    path: str
-    status: int
-    error: Any
-
-
-class EmulatorBug(AssertionError):
-    pass
-
-
-class AuthentikEmulator:
+class AuthentikEmulator(SpecCheckedEmulator):
     """The API of one Authentik instance, served at `url` once a server runs it."""
 
-    def __init__(self, openapi: OpenAPI) -> None:
-        self.openapi = openapi
-        self.url = ""
-        self.faults = Faults()
-        self._lock = threading.RLock()
-        self.reset()
+    hang_seconds_default = 2.0
 
-    def reset(self) -> None:
-        with self._lock:
-            self.instance = AuthentikInstance()
-            self.calls: list[Call] = []
-            self.invalid_requests: list[InvalidRequest] = []
-            self.bugs: list[str] = []
-            self.faults.clear()
-            self.hang_seconds = 2.0
-            self.retry_after = "1"
-
-    @property
-    def reads(self) -> int:
-        return sum(call.method == "GET" for call in self.calls)
-
-    @property
-    def writes(self) -> int:
-        """Calls that could change something: every non-GET request received, whatever its answer."""
-        return sum(call.method != "GET" for call in self.calls)
+    def _reset_state(self) -> None:
+        self.instance = AuthentikInstance()
+        self.retry_after = "1"
 
     def fail_next(self, method: str, path_pattern: str, kind: str, times: int = 1) -> None:
         """The next `times` METHOD calls to a path matching the glob (below `/api/v3`) fail so: `429` (with
         Retry-After), `503`, `hang` (past the client's timeout), `drop` (closed unanswered), or `lost_reply`
         (the request takes effect, then the connection drops before the answer)."""
         self.faults.add(method, path_pattern, kind, times)  # type: ignore[arg-type]
-
-    def claim_invalid_requests(self) -> list[InvalidRequest]:
-        """Take the recorded invalid requests, for a test that sent them on purpose."""
-        with self._lock:
-            claimed, self.invalid_requests = self.invalid_requests, []
-        return claimed
 
     def handle(self, method: str, target: str, headers: Headers, body: bytes) -> Outcome:
         request = SpecRequest.from_http(method, target, headers, body, _HOST)
@@ -254,15 +217,14 @@ class AuthentikEmulator:
 
     def _outcome(self, method: str, path: str, query: dict[str, str], request: SpecRequest) -> Outcome:
         fault = self.faults.take(method, path)
-        if fault in ("429", "503"):
-            headers = {"Retry-After": self.retry_after} if fault == "429" else {}
-            return Reply(
-                int(fault), {"detail": "The proxy in front of authentik refused the request."}, headers
-            )
-        if fault in ("hang", "drop"):
-            return Hang(self.hang_seconds) if fault == "hang" else Drop()
+        if fault is not None and fault != "lost_reply":
+            return self._fault(fault)
         reply = self._checked(request, self._answer(method, path, query, request))
         return Drop() if fault == "lost_reply" else reply
+
+    def _refusal(self, status: int) -> Reply:
+        headers = {"Retry-After": self.retry_after} if status == 429 else {}
+        return Reply(status, {"detail": "The proxy in front of authentik refused the request."}, headers)
 
     def _answer(self, method: str, path: str, query: dict[str, str], request: SpecRequest) -> Reply:
         try:
@@ -292,31 +254,14 @@ class AuthentikEmulator:
             raise schema_errors(verdict.fields)
 
     def _checked(self, request: SpecRequest, reply: Reply) -> Reply:
-        if reply.status in _UNCHECKED:
-            return reply
-        errors = response_errors(self.openapi, request, reply.status, reply.body, Headers(reply.headers))
-        if not errors:
-            return reply
-        bug = f"{request.method.upper()} {request.path} -> {reply.status} breaks the spec: {errors}; {reply.body}"
-        self.bugs.append(bug)
-        return Reply(599, {"detail": bug[:2000]})
+        bug = None if reply.status in _UNCHECKED else self._spec_bug(request, reply)
+        return reply if bug is None else Reply(599, {"detail": bug})
 
 
-@pytest.fixture(scope="session")
-def authentik_server() -> Iterator[LoopbackServer]:
-    emulator = AuthentikEmulator(authentik_openapi())
-    with LoopbackServer(emulator) as server:
-        emulator.url = server.url
-        yield server
-
-
-@pytest.fixture
-def authentik(authentik_server: LoopbackServer) -> Iterator[AuthentikEmulator]:
-    """A fresh instance at `.url` (bearer `TOKEN`); fails the test on unclaimed invalid requests or bugs."""
-    emulator: AuthentikEmulator = authentik_server.emulator  # type: ignore[assignment]
-    emulator.reset()
-    yield emulator
-    if emulator.bugs:
-        raise EmulatorBug("\n".join(emulator.bugs))
-    if emulator.invalid_requests:
-        raise AssertionError(f"the client sent requests Authentik would reject: {emulator.invalid_requests}")
+authentik_server, authentik = emulator_fixtures(
+    "authentik",
+    lambda: AuthentikEmulator(authentik_openapi()),
+    server_fixture="authentik_server",
+    service="Authentik",
+    doc="A fresh instance at `.url` (bearer `TOKEN`); fails the test on unclaimed invalid requests or bugs.",
+)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from tests.emulators.authentik_state import (
+    InstanceRecords,
     Json,
     Query,
     already_exists,
@@ -71,32 +72,10 @@ _APP_FIELDS = (
     "policy_engine_mode",
     "group",
 )
-_BINDING_FIELDS = (
-    "policy",
-    "group",
-    "user",
-    "target",
-    "negate",
-    "enabled",
-    "order",
-    "timeout",
-    "failure_result",
-)
 
 
-class AppObjects:
+class AppObjects(InstanceRecords):
     """The OAuth2 provider and application endpoints, and the built-ins' listings."""
-
-    groups: dict[str, Json]
-    users: dict[int, Json]
-    flows: dict[str, Json]
-    keypairs: dict[str, Json]
-    scope_mappings: dict[str, Json]
-    providers: dict[int, Json]
-    applications: dict[str, Json]
-    bindings: dict[str, Json]
-    next_provider_pk: int
-    token_user: int
 
     passes: Any  # the policy engine, from PolicyObjects
 

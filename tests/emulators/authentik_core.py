@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.emulators.authentik_state import (
     NOW,
+    InstanceRecords,
     Json,
     Query,
     already_exists,
@@ -52,17 +53,8 @@ _FLOW_FIELDS = tuple(f for f in _BRAND_FIELDS if f.startswith("flow_"))
 _USER_FIELDS = ("username", "name", "email", "is_active", "path", "type", "attributes", "last_login")
 
 
-class CoreObjects:
+class CoreObjects(InstanceRecords):
     """The `/core/brands/`, `/core/groups/` and `/core/users/` endpoints over the instance's records."""
-
-    brands: dict[str, Json]
-    groups: dict[str, Json]
-    users: dict[int, Json]
-    flows: dict[str, Json]
-    keypairs: dict[str, Json]
-    applications: dict[str, Json]
-    bindings: dict[str, Json]
-    next_user_pk: int
 
     # --- brands ---------------------------------------------------------------------------------------
 

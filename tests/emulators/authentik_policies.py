@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.emulators.authentik_state import (
+    InstanceRecords,
     Json,
     Query,
     Rejected,
@@ -38,15 +39,8 @@ _BINDING_FIELDS = (
 )
 
 
-class PolicyObjects:
+class PolicyObjects(InstanceRecords):
     """The `/policies/bindings/` endpoints and `/core/applications/{slug}/check_access/`."""
-
-    groups: dict[str, Json]
-    users: dict[int, Json]
-    flows: dict[str, Json]
-    applications: dict[str, Json]
-    bindings: dict[str, Json]
-    token_user: int
 
     application_by_slug: Any
     partial_user: Any

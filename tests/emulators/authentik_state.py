@@ -106,6 +106,23 @@ QUERY_PARAMETERS = frozenset(
 )
 
 
+class InstanceRecords:
+    """The records of one Authentik instance, which the endpoint mixins (core, apps, policies) share."""
+
+    brands: dict[str, Json]
+    groups: dict[str, Json]
+    users: dict[int, Json]
+    flows: dict[str, Json]
+    keypairs: dict[str, Json]
+    scope_mappings: dict[str, Json]
+    providers: dict[int, Json]
+    applications: dict[str, Json]
+    bindings: dict[str, Json]
+    next_user_pk: int
+    next_provider_pk: int
+    token_user: int
+
+
 class Rejected(Exception):
     """The server refuses. `invalid`: the request is wrong as sent (not a lookup that found nothing)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,7 +69,59 @@ def error_body(code: str, message: str) -> Json:
     return {"error": {"code": code, "message": message, "details": {}}}
 
 
-class HetznerProject:
+class CloudActions:
+    """The actions of one project, as every Cloud-style API keeps them: a change applies at once (unless its
+    action is told to fail: then never), and its action reports `running` for `running_polls` polls."""
+
+    actions: dict[int, Json]
+    running_polls: int
+    failing_actions: list[tuple[str, str]]
+    _ids: Iterator[int]
+
+    def get_action(self, id: str | int, **_: Any) -> Reply:
+        action = self.actions.get(int(id))
+        if action is None:
+            raise Rejected(404, "not_found", f"action with ID '{id}' not found", invalid=False)
+        if action["_polls_left"] > 0:
+            action["_polls_left"] -= 1
+        elif action["status"] == "running":
+            failure = action["_failure"]
+            action |= {"status": "error" if failure else "success", "progress": 100, "finished": now()}
+            action["error"] = {"code": failure[0], "message": failure[1]} if failure else None
+            if not failure:
+                action["_on_success"]()
+        return Reply(200, {"action": public(action)})
+
+    def _start_action(
+        self,
+        command: str,
+        resource: Json,
+        apply: Callable[[], object],
+        on_success: Callable[[], object] = lambda: None,
+    ) -> Json:
+        """The action for a change to `resource` (`{"id", "type"}`); `on_success` runs when it succeeds."""
+        failure = self.failing_actions.pop(0) if self.failing_actions else None
+        if failure is None:
+            apply()
+        action = {
+            "id": next(self._ids),
+            "command": command,
+            "status": "running",
+            "progress": 0,
+            "started": now(),
+            "finished": None,
+            "resources": [resource],
+            "error": None,
+        }
+        self.actions[action["id"]] = action | {
+            "_polls_left": self.running_polls,
+            "_failure": failure,
+            "_on_success": on_success,
+        }
+        return action
+
+
+class HetznerProject(CloudActions):
     """One Cloud project's DNS. Changes apply at once; their actions report `running` for a few polls."""
 
     def __init__(self) -> None:
@@ -107,7 +159,7 @@ class HetznerProject:
                 [("name", "already used")],
                 invalid=False,
             )
-        zone = {"id": next(self._ids), "name": name, "ttl": body.get("ttl", 3600), "created": _now()}
+        zone = {"id": next(self._ids), "name": name, "ttl": body.get("ttl", 3600), "created": now()}
         zone["labels"] = body.get("labels", {})
 
         def apply() -> None:
@@ -176,18 +228,6 @@ class HetznerProject:
         action = self._start("change_rrset_ttl", self._zone(zone), lambda: rrset.update(ttl=body["ttl"]))
         return Reply(201, {"action": action})
 
-    def get_action(self, id: str, **_: Any) -> Reply:
-        action = self.actions.get(int(id))
-        if action is None:
-            raise Rejected(404, "not_found", f"action with ID '{id}' not found", invalid=False)
-        if action["_polls_left"] > 0:
-            action["_polls_left"] -= 1
-        elif action["status"] == "running":
-            failure = action["_failure"]
-            action |= {"status": "error" if failure else "success", "progress": 100, "finished": _now()}
-            action["error"] = {"code": failure[0], "message": failure[1]} if failure else None
-        return Reply(200, {"action": _public(action)})
-
     def zone_json(self, zone: Json) -> Json:
         records = sum(len(r["records"]) for r in self.rrsets.get(zone["name"], {}).values())
         servers = {"assigned": list(NAMESERVERS), "delegated": [], "delegation_last_check": None}
@@ -201,20 +241,7 @@ class HetznerProject:
         }
 
     def _start(self, command: str, zone: Json, apply: Callable[[], object]) -> Json:
-        """The action for a change. A change whose action is told to fail is not applied."""
-        failure = self.failing_actions.pop(0) if self.failing_actions else None
-        if failure is None:
-            apply()
-        action = {
-            "id": next(self._ids),
-            "command": command,
-            "status": "running",
-            "progress": 0,
-            "error": None,
-        }
-        action |= {"started": _now(), "finished": None, "resources": [{"id": zone["id"], "type": "zone"}]}
-        self.actions[action["id"]] = action | {"_polls_left": self.running_polls, "_failure": failure}
-        return action
+        return self._start_action(command, {"id": zone["id"], "type": "zone"}, apply)
 
     def _zone(self, id_or_name: str) -> Json:
         for zone in self.zones.values():
@@ -235,18 +262,8 @@ class HetznerProject:
         if page < 1:
             raise invalid_input([("page", "must be at least 1")])
         per_page = min(per_page, self.page_size_cap or per_page)
-        last = max(1, math.ceil(len(items) / per_page))
-        pagination = {
-            "page": page,
-            "per_page": per_page,
-            "previous_page": page - 1 if page > 1 else None,
-            "next_page": page + 1 if page < last else None,
-            "last_page": last,
-            "total_entries": len(items),
-        }
-        return Reply(
-            200, {key: items[(page - 1) * per_page : page * per_page], "meta": {"pagination": pagination}}
-        )
+        window = items[(page - 1) * per_page : page * per_page]
+        return Reply(200, {key: window, "meta": {"pagination": pagination(page, per_page, len(items))}})
 
 
 def _rrset(zone: Json, name: str, type_: str, ttl: int | None, values: list[str]) -> Json:
@@ -278,9 +295,23 @@ def _check_records(type_: str, records: list[Json]) -> None:
         raise invalid_input([("records", "TXT values must be quoted strings of at most 255 characters each")])
 
 
-def _public(action: Json) -> Json:
-    return {k: v for k, v in action.items() if not k.startswith("_")}
+def pagination(page: int, per_page: int, total: int) -> Json:
+    """The `meta.pagination` of one page of a listing."""
+    last = max(1, math.ceil(total / per_page))
+    return {
+        "page": page,
+        "per_page": per_page,
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < last else None,
+        "last_page": last,
+        "total_entries": total,
+    }
 
 
-def _now() -> str:
+def public(item: Json) -> Json:
+    """The item as the API shows it: without the emulator's own `_` keys."""
+    return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -24,27 +24,18 @@ import copy
 import functools
 import json
 import socket
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import pytest
 from openapi_core import OpenAPI
 from werkzeug.datastructures import Headers
 
-from tests.emulators.loopback import (
-    Drop,
-    FaultKind,
-    Faults,
-    Hang,
-    LoopbackServer,
-    Outcome,
-    Reply,
-)
+from tests.emulators.base import EmulatorBug, InvalidRequest, SpecCheckedEmulator, emulator_fixtures
+from tests.emulators.loopback import Outcome, Reply
 from tests.emulators.ocis_state import NotEmulated, OcisState, Rejected, odata_error
-from tests.emulators.openapi_check import SpecRequest, check_request, response_errors
+from tests.emulators.openapi_check import SpecRequest, check_request
 from tests.specs import LIBRE_GRAPH, load_spec
+
+__all__ = ["TOKEN", "Call", "EmulatorBug", "InvalidRequest", "OcisEmulator", "free_port"]
 
 TOKEN = "ocis-emulator-token-3f9c1e"
 _REAL_HOST = "https://localhost:9200"  # the spec's development server, so its `servers` entry matches
@@ -89,55 +80,13 @@ class Call:
     headers: dict[str, str]
 
 
-@dataclass
-class InvalidRequest:
-    method: str
-    path: str
-    status: int
-    error: dict[str, Any]
+class OcisEmulator(SpecCheckedEmulator):
+    """One OCIS instance at `url` (give it to the client as the OCIS URL; the API is under `/graph`).
 
+    `fail_next` globs match paths without `/graph` (`/v1.0/drives/*`); a `429` carries Retry-After 1."""
 
-class EmulatorBug(AssertionError):
-    pass
-
-
-class OcisEmulator:
-    """One OCIS instance at `url` (give it to the client as the OCIS URL; the API is under `/graph`)."""
-
-    def __init__(self, openapi: OpenAPI) -> None:
-        self.openapi = openapi
-        self.url = ""
-        self.faults = Faults()
-        self._lock = threading.RLock()
-        self.reset()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.state = OcisState()
-            self.calls: list[Call] = []
-            self.invalid_requests: list[InvalidRequest] = []
-            self.bugs: list[str] = []
-            self.faults.clear()
-            self.hang_seconds = 5.0
-
-    @property
-    def reads(self) -> int:
-        return sum(call.method == "GET" for call in self.calls)
-
-    @property
-    def writes(self) -> int:
-        """Calls that could change something: every non-GET request received, whatever its answer."""
-        return sum(call.method != "GET" for call in self.calls)
-
-    def fail_next(self, method: str, path_pattern: str, kind: FaultKind, times: int = 1) -> None:
-        """The next `times` METHOD calls to a path matching the glob (`/v1.0/drives/*`, no `/graph`) fail so:
-        `429` (Retry-After 1), `503`, `hang` (past the client's timeout) or `drop` (closed unanswered)."""
-        self.faults.add(method, path_pattern, kind, times)
-
-    def claim_invalid_requests(self) -> list[InvalidRequest]:
-        with self._lock:
-            claimed, self.invalid_requests = self.invalid_requests, []
-        return claimed
+    def _reset_state(self) -> None:
+        self.state = OcisState()
 
     def handle(self, method: str, target: str, headers: Headers, body: bytes) -> Outcome:
         request = SpecRequest.from_http(method, target, headers, body, _REAL_HOST)
@@ -180,42 +129,23 @@ class OcisEmulator:
             fields = "; ".join(f"{name}: {message}" for name, message in verdict.fields)
             raise Rejected(400, "invalidRequest", f"invalid request: {fields}", invalid=True)
 
-    def _fault(self, kind: FaultKind) -> Outcome:
-        if kind == "429":
+    def _refusal(self, status: int) -> Reply:
+        if status == 429:
             return Reply(429, odata_error("tooManyRequests", "rate limit reached"), {"Retry-After": "1"})
-        if kind == "503":
-            return Reply(503, odata_error("serviceNotAvailable", "service temporarily unavailable"))
-        return Hang(self.hang_seconds) if kind == "hang" else Drop()
+        return Reply(503, odata_error("serviceNotAvailable", "service temporarily unavailable"))
 
     def _checked(self, request: SpecRequest, reply: Reply) -> Reply:
-        body = None if reply.status == 204 else reply.body
-        errors = response_errors(self.openapi, request, reply.status, body, Headers(reply.headers))
-        if not errors:
-            return reply
-        bug = f"{request.method.upper()} {request.path} -> {reply.status} breaks the spec: {errors}; {reply.body}"
-        self.bugs.append(bug)
-        return Reply(599, odata_error("emulatorBug", bug[:2000]), reply.headers)
+        bug = self._spec_bug(request, reply, bodiless=reply.status == 204)
+        return reply if bug is None else Reply(599, odata_error("emulatorBug", bug), reply.headers)
 
 
-@pytest.fixture(scope="session")
-def ocis_server() -> Iterator[LoopbackServer]:
-    emulator = OcisEmulator(ocis_openapi())
-    server = LoopbackServer(emulator)
-    with server:
-        emulator.url = server.url
-        yield server
-
-
-@pytest.fixture
-def ocis(ocis_server: LoopbackServer) -> Iterator[OcisEmulator]:
-    """A fresh OCIS at `.url` (bearer `TOKEN`); fails the test on unclaimed invalid requests or emulator bugs."""
-    emulator: OcisEmulator = ocis_server.emulator  # type: ignore[assignment]
-    emulator.reset()
-    yield emulator
-    if emulator.bugs:
-        raise EmulatorBug("\n".join(emulator.bugs))
-    if emulator.invalid_requests:
-        raise AssertionError(f"the client sent requests OCIS would reject: {emulator.invalid_requests}")
+ocis_server, ocis = emulator_fixtures(
+    "ocis",
+    lambda: OcisEmulator(ocis_openapi()),
+    server_fixture="ocis_server",
+    service="OCIS",
+    doc="A fresh OCIS at `.url` (bearer `TOKEN`); fails the test on unclaimed invalid requests or emulator bugs.",
+)
 
 
 def free_port() -> int:

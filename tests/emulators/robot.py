@@ -13,16 +13,14 @@ and `drop`; and `exceed_rate_limit`, Robot's own answer to an exhausted hourly b
 from __future__ import annotations
 
 import base64
-import threading
 import time
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import pytest
 from werkzeug.datastructures import Headers
 
-from tests.emulators.hetzner_dns import Call, EmulatorBug, InvalidRequest
-from tests.emulators.loopback import Drop, FaultKind, Faults, Hang, LoopbackServer, Outcome, Reply
+from tests.emulators.base import InvalidRequest, RecordingEmulator, emulator_fixtures
+from tests.emulators.hetzner_cloud import Call
+from tests.emulators.loopback import Faults, Outcome, Reply
 from tests.emulators.robot_state import NotEmulated, RobotAccount, RobotRejected, invalid_input
 
 USER = "#ws+dezkyEmu"
@@ -31,40 +29,19 @@ FORM = "application/x-www-form-urlencoded"
 HOURLY_LIMIT = 200
 
 
-class RobotEmulator:
+class RobotEmulator(RecordingEmulator):
     """The Robot webservice of one account, served at `url` once a `LoopbackServer` runs it."""
 
     def __init__(self) -> None:
-        self.url = ""
-        self.faults = Faults()
         self.rate_limited = Faults()  # its kind is unused: a match means 403 RATE_LIMIT_EXCEEDED
-        self._lock = threading.RLock()
-        self.reset()
+        super().__init__()
 
-    def reset(self) -> None:
-        with self._lock:
-            self.account = RobotAccount()
-            self.calls: list[Call] = []
-            self.invalid_requests: list[InvalidRequest] = []
-            self.bugs: list[str] = []
-            self.faults.clear()
-            self.rate_limited.clear()
-            self.hang_seconds = 5.0
-
-    @property
-    def write_count(self) -> int:
-        return sum(call.method != "GET" for call in self.calls)
-
-    def fail_next(self, method: str, path_pattern: str, kind: FaultKind, times: int = 1) -> None:
-        self.faults.add(method, path_pattern, kind, times)
+    def _reset_state(self) -> None:
+        self.account = RobotAccount()
+        self.rate_limited.clear()
 
     def exceed_rate_limit(self, method: str, path_pattern: str, times: int = 1) -> None:
         self.rate_limited.add(method, path_pattern, "429", times)
-
-    def claim_invalid_requests(self) -> list[InvalidRequest]:
-        with self._lock:
-            claimed, self.invalid_requests = self.invalid_requests, []
-        return claimed
 
     def handle(self, method: str, target: str, headers: Headers, body: bytes) -> Outcome:
         path = unquote(urlsplit(target).path)
@@ -104,16 +81,13 @@ class RobotEmulator:
         if headers.get("Authorization") != expected:
             raise RobotRejected(401, "UNAUTHORIZED", "Unauthorized", client_error=True)
 
-    def _fault(self, kind: FaultKind) -> Outcome:
-        if kind in ("429", "503"):
-            status = int(kind)
-            code = "TOO_MANY_REQUESTS" if status == 429 else "UNAVAILABLE"
-            return Reply(
-                status,
-                {"error": {"status": status, "code": code, "message": "try again later"}},
-                {"Retry-After": "1"},
-            )
-        return Hang(self.hang_seconds) if kind == "hang" else Drop()
+    def _refusal(self, status: int) -> Reply:
+        code = "TOO_MANY_REQUESTS" if status == 429 else "UNAVAILABLE"
+        return Reply(
+            status,
+            {"error": {"status": status, "code": code, "message": "try again later"}},
+            {"Retry-After": "1"},
+        )
 
 
 def _form(method: str, headers: Headers, body: bytes) -> dict[str, str]:
@@ -135,21 +109,10 @@ def _form(method: str, headers: Headers, body: bytes) -> dict[str, str]:
     return dict(pairs)
 
 
-@pytest.fixture(scope="session")
-def robot_session() -> Iterator[RobotEmulator]:
-    emulator = RobotEmulator()
-    with LoopbackServer(emulator) as server:
-        emulator.url = server.url
-        yield emulator
-
-
-@pytest.fixture
-def robot(robot_session: RobotEmulator) -> Iterator[RobotEmulator]:
-    """A fresh Robot account at `.url` (`USER`, `PASSWORD`); fails the test on unclaimed invalid requests."""
-    emulator = robot_session
-    emulator.reset()
-    yield emulator
-    if emulator.bugs:
-        raise EmulatorBug("\n".join(emulator.bugs))
-    if emulator.invalid_requests:
-        raise AssertionError(f"the client sent requests Robot would reject: {emulator.invalid_requests}")
+robot_session, robot = emulator_fixtures(
+    "robot",
+    RobotEmulator,
+    server_fixture="robot_session",
+    service="Robot",
+    doc="A fresh Robot account at `.url` (`USER`, `PASSWORD`); fails the test on unclaimed invalid requests.",
+)

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from werkzeug.datastructures import Headers
 
-from tests.emulators.loopback import Drop, FaultKind, Faults, Hang, LoopbackServer, Outcome, Reply
+from tests.emulators.base import EmulatorBug, RecordingEmulator, emulator_fixtures
+from tests.emulators.loopback import FaultKind, Outcome, Reply
 from tests.emulators.stalwart_jmap import (
     ACCOUNT_ID,
     ARGUMENTS,
@@ -37,6 +35,8 @@ from tests.emulators.stalwart_jmap import (
 from tests.emulators.stalwart_registry import RegistrySchema
 from tests.emulators.stalwart_state import OBJECTS, MethodError, NotEmulated, SetFailure, StalwartState
 from tests.specs import STALWART_REGISTRY, load_spec
+
+__all__ = ["TOKEN", "Call", "EmulatorBug", "InvalidRequest", "StalwartEmulator"]
 
 TOKEN = "stalwart-emulator-api-key"
 _CLIENT_MISTAKES = frozenset({
@@ -64,31 +64,18 @@ class InvalidRequest:
     error: dict[str, Any]
 
 
-class EmulatorBug(AssertionError):
-    pass
-
-
-class StalwartEmulator:
+class StalwartEmulator(RecordingEmulator):
     """One Stalwart server's management API, served at `url` once a `LoopbackServer` runs it."""
 
     def __init__(self, registry: RegistrySchema) -> None:
         self.registry = registry
-        self.url = ""
-        self.faults = Faults()
-        self._lock = threading.RLock()
-        self.reset()
+        super().__init__()
 
-    def reset(self) -> None:
-        with self._lock:
-            self.state = StalwartState(self.registry)
-            self.calls: list[Call] = []
-            self.method_calls: list[str] = []
-            self.invalid_requests: list[InvalidRequest] = []
-            self.bugs: list[str] = []
-            self.faults.clear()
-            self.hang_seconds = 5.0
-            self.requests = 0
-            self.dkim_tasks_paused = False  # True: DKIM keys of new domains are not generated until unpaused
+    def _reset_state(self) -> None:
+        self.state = StalwartState(self.registry)
+        self.method_calls: list[str] = []
+        self.requests = 0
+        self.dkim_tasks_paused = False  # True: DKIM keys of new domains are not generated until unpaused
 
     # --- what tests read and order -------------------------------------------------------------------
 
@@ -106,15 +93,10 @@ class StalwartEmulator:
             self.calls.clear()
             self.method_calls.clear()
 
-    def fail_next(self, method_pattern: str, kind: FaultKind, times: int = 1) -> None:
+    def fail_next(self, method_pattern: str, kind: FaultKind, times: int = 1) -> None:  # type: ignore[override]
         """The next `times` requests whose first method call matches the glob (`x:Account/*`) fail so: `429`
         (Retry-After 1), `503`, `hang` (for `hang_seconds`, past the client's timeout) or `drop`."""
         self.faults.add("POST", method_pattern, kind, times)
-
-    def claim_invalid_requests(self) -> list[InvalidRequest]:
-        with self._lock:
-            claimed, self.invalid_requests = self.invalid_requests, []
-        return claimed
 
     def deliver(self, address: str, messages: int = 1) -> None:
         with self._lock:
@@ -153,12 +135,10 @@ class StalwartEmulator:
             self.calls.append(Call(tuple(names), status, time.time()))
         return outcome
 
-    def _fault(self, kind: FaultKind) -> Outcome:
-        if kind == "429":
+    def _refusal(self, status: int) -> Reply:
+        if status == 429:
             return Reply(429, _problem(429, "Too Many Requests", "rate limit reached"), {"Retry-After": "1"})
-        if kind == "503":
-            return Reply(503, _problem(503, "Service Unavailable", "try again later"))
-        return Hang(self.hang_seconds) if kind == "hang" else Drop()
+        return Reply(503, _problem(503, "Service Unavailable", "try again later"))
 
     def _answer(self, method: str, target: str, headers: Headers, body: bytes) -> Reply:
         if method != "POST" or target.split("?")[0] != "/jmap":
@@ -326,21 +306,10 @@ def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
     return {"type": "about:blank", "status": status, "title": title, "detail": detail}
 
 
-@pytest.fixture(scope="session")
-def stalwart_server() -> Iterator[LoopbackServer]:
-    emulator = StalwartEmulator(registry_schema())
-    with LoopbackServer(emulator) as server:
-        emulator.url = server.url
-        yield server
-
-
-@pytest.fixture
-def stalwart(stalwart_server: LoopbackServer) -> Iterator[StalwartEmulator]:
-    """A fresh emulated server at `.url` (bearer `TOKEN`); fails the test on unclaimed invalid requests or bugs."""
-    emulator: StalwartEmulator = stalwart_server.emulator  # type: ignore[assignment]
-    emulator.reset()
-    yield emulator
-    if emulator.bugs:
-        raise EmulatorBug("\n".join(emulator.bugs))
-    if emulator.invalid_requests:
-        raise AssertionError(f"the client sent requests Stalwart would reject: {emulator.invalid_requests}")
+stalwart_server, stalwart = emulator_fixtures(
+    "stalwart",
+    lambda: StalwartEmulator(registry_schema()),
+    server_fixture="stalwart_server",
+    service="Stalwart",
+    doc="A fresh emulated server at `.url` (bearer `TOKEN`); fails the test on unclaimed invalid requests or bugs.",
+)

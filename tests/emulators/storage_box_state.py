@@ -8,14 +8,21 @@ relative home directories and each type's subaccount limit. Errors are the Cloud
 from __future__ import annotations
 
 import itertools
-import math
 import re
 import string
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from tests.emulators.hetzner_dns_state import NotEmulated, Query, Rejected, invalid_input
+from tests.emulators.hetzner_dns_state import (
+    CloudActions,
+    NotEmulated,
+    Query,
+    Rejected,
+    invalid_input,
+    now,
+    pagination,
+    public,
+)
 from tests.emulators.loopback import Reply
 
 LOCATIONS = {
@@ -98,7 +105,7 @@ QUERY_PARAMETERS = {
 Json = dict[str, Any]
 
 
-class StorageBoxProject:
+class StorageBoxProject(CloudActions):
     """One project's Storage Boxes. Changes apply at once; their actions report `running` for a few polls."""
 
     def __init__(self) -> None:
@@ -153,7 +160,7 @@ class StorageBoxProject:
             "labels": body.get("labels", {}),
             "protection": {"delete": False},
             "snapshot_plan": None,
-            "created": _now(),
+            "created": now(),
             "_ssh_keys": list(body.get("ssh_keys", [])),
         }
 
@@ -163,10 +170,10 @@ class StorageBoxProject:
             self.passwords[username] = body["password"]
 
         action = self._start("create_storage_box", box_id, apply, lambda: box.update(status="active"))
-        return Reply(201, {"storage_box": _public(box), "action": action})
+        return Reply(201, {"storage_box": public(box), "action": action})
 
     def get_box(self, box: int, query: Query, body: Json) -> Reply:
-        return Reply(200, {"storage_box": _public(self._box(box))})
+        return Reply(200, {"storage_box": public(self._box(box))})
 
     def delete_box(self, box: int, query: Query, body: Json) -> Reply:
         found = self._box(box)
@@ -219,7 +226,7 @@ class StorageBoxProject:
             "description": body.get("description", ""),
             "labels": body.get("labels", {}),
             "storage_box": box,
-            "created": _now(),
+            "created": now(),
         }
 
         def apply() -> None:
@@ -255,20 +262,6 @@ class StorageBoxProject:
 
     # --- actions ----------------------------------------------------------------------------------------
 
-    def get_action(self, id: int, query: Query, body: Json) -> Reply:
-        action = self.actions.get(id)
-        if action is None:
-            raise Rejected(404, "not_found", f"action with ID '{id}' not found", invalid=False)
-        if action["_polls_left"] > 0:
-            action["_polls_left"] -= 1
-        elif action["status"] == "running":
-            failure = action["_failure"]
-            action |= {"status": "error" if failure else "success", "progress": 100, "finished": _now()}
-            action["error"] = {"code": failure[0], "message": failure[1]} if failure else None
-            if not failure:
-                action["_on_success"]()
-        return Reply(200, {"action": _public(action)})
-
     def _start(
         self,
         command: str,
@@ -276,26 +269,7 @@ class StorageBoxProject:
         apply: Callable[[], object],
         on_success: Callable[[], object] = lambda: None,
     ) -> Json:
-        """The action for a change. A change whose action is told to fail is not applied."""
-        failure = self.failing_actions.pop(0) if self.failing_actions else None
-        if failure is None:
-            apply()
-        action = {
-            "id": next(self._ids),
-            "command": command,
-            "status": "running",
-            "progress": 0,
-            "started": _now(),
-            "finished": None,
-            "resources": [{"id": box_id, "type": "storage_box"}],
-            "error": None,
-        }
-        self.actions[action["id"]] = action | {
-            "_polls_left": self.running_polls,
-            "_failure": failure,
-            "_on_success": on_success,
-        }
-        return action
+        return self._start_action(command, {"id": box_id, "type": "storage_box"}, apply, on_success)
 
     def _box(self, box_id: int) -> Json:
         if box_id not in self.boxes:
@@ -341,22 +315,5 @@ def _page(key: str, items: list[Json], query: Query) -> Reply:
     page, per_page = int(query.get("page", 1)), int(query.get("per_page", 25))
     if not 1 <= per_page <= 50 or page < 1:
         raise invalid_input([("per_page", "must be between 1 and 50"), ("page", "must be at least 1")])
-    last = max(1, math.ceil(len(items) / per_page))
-    pagination = {
-        "page": page,
-        "per_page": per_page,
-        "previous_page": page - 1 if page > 1 else None,
-        "next_page": page + 1 if page < last else None,
-        "last_page": last,
-        "total_entries": len(items),
-    }
-    window = [_public(i) for i in items[(page - 1) * per_page : page * per_page]]
-    return Reply(200, {key: window, "meta": {"pagination": pagination}})
-
-
-def _public(item: Json) -> Json:
-    return {k: v for k, v in item.items() if not k.startswith("_")}
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    window = [public(i) for i in items[(page - 1) * per_page : page * per_page]]
+    return Reply(200, {key: window, "meta": {"pagination": pagination(page, per_page, len(items))}})

@@ -14,6 +14,8 @@ import pytest
 from hetzner.estate import Estate
 from hetzner.robot.firewall import input_rules, output_rules
 from hetzner.settings import EstateSettings, parse_estate_settings
+from tests.fixtures import pulumi_mocks as mocks_base
+from tests.fixtures.pulumi_mocks import mocked
 
 ESTATE = {
     "robotServerNumber": 2345678,
@@ -25,13 +27,9 @@ ESTATE = {
 DYNAMIC = "pulumi-python:dynamic/"
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
-        self.resources.append(args)
-        outputs = dict(args.inputs)
+class RecordingMocks(mocks_base.RecordingMocks):
+    def outputs(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        outputs: dict[str, Any] = {}
         if args.typ.endswith("storage_box:StorageBox"):
             outputs |= {
                 "box_id": 1001,
@@ -41,10 +39,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             }
         if args.typ.endswith("storage_box:Subaccount"):
             outputs |= {"username": f"u1001-{args.inputs['name']}", "password": "sub-pw"}
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
-        return {}
+        return outputs
 
     def of_type(self, suffix: str) -> list[pulumi.runtime.MockResourceArgs]:
         return [r for r in self.resources if r.typ == DYNAMIC + suffix]
@@ -52,10 +47,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 @pytest.fixture
 def mocks() -> Iterator[RecordingMocks]:
-    recording = RecordingMocks()
-    pulumi.runtime.set_mocks(recording, project="dezky", stack="dev.estate", preview=False)
-    yield recording
-    pulumi.runtime.settings.reset_options()
+    with mocked(RecordingMocks(), project="dezky", stack="dev.estate") as recording:
+        yield recording
 
 
 @pytest.fixture

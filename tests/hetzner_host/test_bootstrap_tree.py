@@ -9,6 +9,7 @@ import pulumi
 import pytest
 
 from hetzner.host import HostBootstrap, bootstrap_args_from_config
+from tests.fixtures import pulumi_mocks as mocks_base
 
 HOST = {
     "address": "203.0.113.10",
@@ -36,16 +37,9 @@ COMMAND = "pulumi-python:dynamic/hetzner:RemoteCommand"
 FILE = "pulumi-python:dynamic/hetzner:RenderedFile"
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
-        self.resources.append(args)
-        return f"{args.name}-id", {**args.inputs, "sha256": "0" * 64, "stdout": ""}
-
-    def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
-        return {}
+class RecordingMocks(mocks_base.RecordingMocks):
+    def outputs(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, str]:
+        return {"sha256": "0" * 64, "stdout": ""}
 
     def commands(self) -> dict[str, dict]:
         return {r.name.rsplit(":", 1)[-1]: r.inputs for r in self.resources if r.typ == COMMAND}

@@ -12,31 +12,21 @@ import pytest
 from components.ocis.component import TenantFiles, TenantFilesArgs
 from components.tenant.platform import PlatformSettings
 from dezky.tenants.model import Tenant
+from tests.fixtures import pulumi_mocks as mocks_base
+from tests.fixtures.pulumi_mocks import mocked
 
 SPACE_TYPE = "pulumi-python:dynamic/ocis:Space"
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
-        self.resources.append(args)
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
-        return {}
-
+class RecordingMocks(mocks_base.RecordingMocks):
     def spaces(self) -> dict[str, dict[str, Any]]:
         return {r.inputs["name"]: r.inputs for r in self.resources if r.typ == SPACE_TYPE}
 
 
 @pytest.fixture
 def mocks() -> Iterator[RecordingMocks]:
-    recording = RecordingMocks()
-    pulumi.runtime.set_mocks(recording, preview=False)
-    yield recording
-    pulumi.runtime.settings.reset_options()
+    with mocked(RecordingMocks()) as recording:
+        yield recording
 
 
 def nordlicht(status: str = "active", *, purge: bool = False, spaces: list[dict] | None = None) -> Tenant:

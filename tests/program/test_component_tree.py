@@ -14,6 +14,8 @@ import pytest
 from components.tenant.component import Tenant, TenantArgs
 from components.tenant.platform import PlatformSettings
 from dezky.tenants.model import Tenant as TenantModel
+from tests.fixtures import pulumi_mocks as mocks_base
+from tests.fixtures.pulumi_mocks import mocked
 
 FAKE_DKIM_KEYS = [
     {"selector": "v1-ed25519", "algorithm": "ed25519", "public_key": base64.b64encode(bytes(32)).decode()},
@@ -23,18 +25,10 @@ CREDENTIAL_KEYS = {"token", "api_key", "apiKey", "password", "client_secret", "s
 IDN_DOMAIN = idna.encode("bücher-nordlicht.de", uts46=True).decode()
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
-        self.resources.append(args)
-        state = dict(args.inputs)
+class RecordingMocks(mocks_base.RecordingMocks):
+    def outputs(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, object]:
         if args.typ == "pulumi-python:dynamic/stalwart:Domain":
-            state["dkim_keys"] = FAKE_DKIM_KEYS  # what Stalwart reports once it generated the domain's keys
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
+            return {"dkim_keys": FAKE_DKIM_KEYS}  # what Stalwart reports once it generated the domain's keys
         return {}
 
 
@@ -56,10 +50,8 @@ def two_domain_tenant(status: str = "active") -> TenantModel:
 
 @pytest.fixture
 def mocks() -> Iterator[RecordingMocks]:
-    recording = RecordingMocks()
-    pulumi.runtime.set_mocks(recording, preview=False)
-    yield recording
-    pulumi.runtime.settings.reset_options()
+    with mocked(RecordingMocks()) as recording:
+        yield recording
 
 
 @pulumi.runtime.test
@@ -75,7 +67,10 @@ def test_each_tenant_domain_gets_a_zone_and_every_rrset_sits_in_one(mocks: Recor
         assert max(keys.values()) == 1, "one resource per RRset (name + type)"
         assert ("nordlicht.de", "MX") in keys and (IDN_DOMAIN, "MX") in keys
         assert ("portal.nordlicht.dezky.eu", "A") in keys
-        assert ("v1-rsa._domainkey.nordlicht.de", "TXT") in keys and ("v1-ed25519._domainkey." + IDN_DOMAIN, "TXT") in keys
+        assert ("v1-rsa._domainkey.nordlicht.de", "TXT") in keys and (
+            "v1-ed25519._domainkey." + IDN_DOMAIN,
+            "TXT",
+        ) in keys
 
     return tenant.provisioning.apply(check)
 
@@ -103,7 +98,9 @@ def test_resources_are_parented_under_the_tenant_component(mocks: RecordingMocks
         assert by_type["dezky:tenant:Tenant"] == 1
         assert by_type["dezky:dns:TenantDns"] == 1
         assert by_type["pulumi-python:dynamic/dns:Zone"] == 3
-        credential_inputs = [(r.name, key) for r in mocks.resources for key in r.inputs if key in CREDENTIAL_KEYS]
+        credential_inputs = [
+            (r.name, key) for r in mocks.resources for key in r.inputs if key in CREDENTIAL_KEYS
+        ]
         assert credential_inputs == [], "credentials come from stack config, never from resource inputs"
 
     return tenant.provisioning.apply(check)

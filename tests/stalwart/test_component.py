@@ -15,6 +15,7 @@ from components.stalwart.component import STATES, TenantMail, TenantMailArgs, ma
 from components.tenant.platform import PlatformSettings
 from dezky.tenants.catalog import PLANS
 from dezky.tenants.model import Tenant
+from tests.fixtures.pulumi_mocks import RecordingMocks, mocked
 
 DOMAIN_TYPE = "pulumi-python:dynamic/stalwart:Domain"
 ACCOUNT_TYPE = "pulumi-python:dynamic/stalwart:Account"
@@ -23,15 +24,11 @@ ED25519 = base64.b64encode(bytes(32)).decode()
 RSA = base64.b64encode(bytes.fromhex("30820122")).decode()
 
 
-class MailMocks(pulumi.runtime.Mocks):
+class MailMocks(RecordingMocks):
     """Answers as the providers would: DKIM keys for each domain, a password for each user."""
 
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
-        self.resources.append(args)
-        outs = dict(args.inputs)
+    def outputs(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        outs: dict[str, Any] = {}
         if args.typ == DOMAIN_TYPE:
             outs["dkim_keys"] = [
                 {"selector": "v1-ed25519", "algorithm": "ed25519", "public_key": ED25519},
@@ -39,10 +36,7 @@ class MailMocks(pulumi.runtime.Mocks):
             ]
         if args.typ == ACCOUNT_TYPE and args.inputs["kind"] == "user":
             outs["password"] = f"generated-for-{args.inputs['address']}"
-        return f"{args.name}-id", outs
-
-    def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
-        return {}
+        return outs
 
     def inputs(self, typ: str) -> dict[str, dict[str, Any]]:
         key = "domain" if typ == DOMAIN_TYPE else "address"
@@ -51,10 +45,8 @@ class MailMocks(pulumi.runtime.Mocks):
 
 @pytest.fixture
 def mocks() -> Iterator[MailMocks]:
-    recording = MailMocks()
-    pulumi.runtime.set_mocks(recording, preview=False)
-    yield recording
-    pulumi.runtime.settings.reset_options()
+    with mocked(MailMocks()) as recording:
+        yield recording
 
 
 def tenant(status: str = "active", purge: bool = False, **changes: Any) -> Tenant:
@@ -163,11 +155,8 @@ def test_dkim_keys_map_each_mail_domain_to_keys_the_dns_integration_accepts(mock
 
 
 def test_dkim_selectors_are_known_before_any_key_exists() -> None:
-    pulumi.runtime.set_mocks(MailMocks(), preview=True)
-    try:
+    with mocked(MailMocks(), preview=True):
         component = mail(tenant())
-    finally:
-        pulumi.runtime.settings.reset_options()
 
     assert component.dkim_selectors == {
         d: [("v1-ed25519", "ed25519"), ("v1-rsa", "rsa")] for d in ("nordlicht.de", "nordlicht.eu")
