@@ -59,6 +59,13 @@ def stack_config(tmp_path: Path) -> Iterator[dict[str, str]]:
     pulumi.runtime.set_all_config({})
 
 
+def settled(estate: Estate) -> pulumi.Output[dict[str, Any]]:
+    """The summary, once every child is registered: rDNS and firewall wait for the server, so they register
+    after the summary (which does not depend on them) can already be read."""
+    children = [estate.firewall.id, *(record.id for record in estate.reverse_dns.values())]
+    return pulumi.Output.all(estate.summary, *children).apply(lambda values: values[0])
+
+
 def settings() -> EstateSettings:
     return parse_estate_settings(ESTATE)
 
@@ -79,7 +86,7 @@ def test_estate_holds_server_rdns_firewall_boxes_subaccounts_and_bucket(mocks: R
             DYNAMIC + "object_storage:Bucket": 1,
         }
 
-    return estate.summary.apply(check)
+    return settled(estate).apply(check)
 
 
 @pulumi.runtime.test
@@ -90,7 +97,7 @@ def test_rdns_points_both_addresses_at_the_mail_host(mocks: RecordingMocks) -> A
         rdns = {r.inputs["ip"]: r.inputs["ptr"] for r in mocks.of_type("robot:ReverseDns")}
         assert rdns == {"203.0.113.10": "mail.dezky.eu", "2001:db8:4:2::2": "mail.dezky.eu"}
 
-    return estate.summary.apply(check)
+    return settled(estate).apply(check)
 
 
 @pulumi.runtime.test
@@ -103,7 +110,7 @@ def test_firewall_is_the_rendered_policy_with_ipv6_filtered(mocks: RecordingMock
         assert firewall.inputs["output"] == output_rules()
         assert (firewall.inputs["filter_ipv6"], firewall.inputs["whitelist_hos"]) == (True, True)
 
-    return estate.summary.apply(check)
+    return settled(estate).apply(check)
 
 
 @pulumi.runtime.test
@@ -119,7 +126,7 @@ def test_one_subaccount_per_purpose_in_each_box(mocks: RecordingMocks) -> Any:
         ]
         assert summary["subaccounts"] == {"dezky-backups/backups": "u1001-backups", "dezky-dr/dr": "u1001-dr"}
 
-    return estate.summary.apply(check)
+    return settled(estate).apply(check)
 
 
 @pulumi.runtime.test

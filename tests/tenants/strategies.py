@@ -9,7 +9,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from dezky.tenants import PLANS, RESERVED_SLUGS
-from dezky.tenants.catalog import Feature, Plan
+from dezky.tenants.catalog import RETENTION_DAYS, Feature, Plan
 from dezky.tenants.model import Role, SpaceRole, TenantGroup, TenantStatus, UserStatus, normalise_domain
 
 GiB = 1024**3
@@ -65,7 +65,9 @@ def valid_tenants(draw: st.DrawFn) -> dict[str, Any]:
     data: dict[str, Any] = {"slug": slug, "name": draw(texts), "status": status.value, "created": created}
     if status is TenantStatus.DELETED:
         data["deleted_at"] = draw(st.dates(created, dt.date(2027, 12, 31)))
-        data["purge"] = draw(st.booleans())
+        # `purge: true` is valid only once the retention after `deleted_at` has passed.
+        purgeable = data["deleted_at"] + dt.timedelta(days=RETENTION_DAYS) <= dt.date.today()
+        data["purge"] = purgeable and draw(st.booleans())
     data["plan"] = plan.name
 
     extra_domains = []
