@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from rich.table import Table
 from dezky.engine import runner
 from dezky.engine.workspace import ROOT, EngineNotInstalled
 from dezky.review.changed import GitFailed, changed_tenants, only_tenants
+from dezky.review.drift import drift_of
 from dezky.review.preview import preview_review
 from dezky.review.render import render, to_terminal
 from dezky.tenants import load_tenants
@@ -74,6 +76,8 @@ def review(
         out.print(to_terminal(result))
     else:
         out.print(render(result, output_format.value), markup=False, end="")
+    if result.blocked:
+        raise typer.Exit(4)
     if exit_code and result.changes:
         raise typer.Exit(3)
 
@@ -89,7 +93,7 @@ def _changed_or_exit(ref: str, repo: Path) -> set[str]:
 def _engine_or_exit(call: Any, what: str) -> Any:
     try:
         return call()
-    except EngineNotInstalled as exc:
+    except (EngineNotInstalled, runner.NoSuchTenant) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
     except auto.CommandError as exc:
@@ -177,10 +181,13 @@ def with_status(text: str, status: TenantStatus, today: dt.date) -> str:
 def status(
     slug: Annotated[str | None, typer.Argument(help="One tenant; default: all of them.")] = None,
     stack: StackOption = "dev",
+    drift: Annotated[
+        bool, typer.Option(help="Also read every object back (a refresh run as a preview) and show drift.")
+    ] = False,
     work_dir: WorkDirOption = ROOT,
     state_dir: StateDirOption = None,
 ) -> None:
-    """Per tenant and integration, the provisioning state the last run recorded, and when it ran."""
+    """Per tenant and integration, the provisioning state the last run recorded, when it ran, and drift."""
     options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir, on_output=None)
     opened = _engine_or_exit(lambda: runner.open_stack(stack, options), f"opening stack {stack}")
     tenants = opened.outputs().get("tenants")
@@ -195,6 +202,38 @@ def status(
             table.add_row(name, state.get("status", "?"), *(state.get(i, "-") for i in INTEGRATIONS))
     out.print(table)
     out.print(last_update_text(opened.history(page_size=1)), markup=False)
+    if drift:
+        _print_drift(stack, slug, options)
+
+
+def _print_drift(stack: str, slug: str | None, options: runner.EngineOptions) -> None:
+    events: list[auto.EngineEvent] = []
+    with_events = replace(options, on_event=events.append)
+    _engine_or_exit(lambda: runner.preview_drift(stack, with_events, slug), f"drift check of stack {stack}")
+    found = drift_of(events)
+    if not found:
+        out.print("drift: none; every object is as the last run left it", markup=False)
+        return
+    out.print(f"drift: {len(found)} object(s) changed outside the program", markup=False)
+    for item in found:
+        out.print(f"  {item.tenant}: {item.describe()}", markup=False)
+    out.print(f"Repair with `dezky reconcile SLUG --stack {stack}` (or a full `dezky up`).", markup=False)
+
+
+def reconcile(
+    slug: Annotated[str, typer.Argument()],
+    stack: StackOption = "dev",
+    work_dir: WorkDirOption = ROOT,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Read the tenant's objects back, then repair what drifted; other tenants are not touched."""
+    options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir)
+    result = _engine_or_exit(
+        lambda: runner.reconcile(stack, slug, options), f"reconcile of {slug} on {stack}"
+    )
+    changes = {op: n for op, n in result.summary.resource_changes.items() if op != "same"}
+    done = ", ".join(f"{n} {op}" for op, n in sorted(changes.items())) or "nothing to repair"
+    out.print(f"[green]✓[/] {slug} reconciled on {stack}: {done}")
 
 
 def last_update_text(history: list[auto.UpdateSummary]) -> str:
@@ -222,5 +261,5 @@ def users(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS
 
 def register(app: typer.Typer) -> None:
     app.command()(review)
-    for command in (suspend, resume, delete, status, users):
+    for command in (suspend, resume, delete, status, reconcile, users):
         app.command()(command)

@@ -15,8 +15,10 @@ from typing import Any
 from pulumi import automation as auto
 
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
-from dezky.engine.workspace import ROOT, StackName, engine_env, pulumi_command
+from dezky.engine.workspace import POLICY_PACK, PROJECT, ROOT, StackName, engine_env, pulumi_command
 from dezky.lifecycle import DataObject, data_objects, endangered, refusal
+
+TENANT_TYPE = "dezky:tenant:Tenant"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,53 @@ def destroy(name: str, options: EngineOptions | None = None, **kwargs: Any) -> a
     return _operation("destroy", name, options, kwargs)
 
 
+def tenant_targets(stack: str, slug: str) -> list[str]:
+    """URN globs of everything a tenant owns on a stack: its `Tenant` component and all below it.
+
+    Every resource under a tenant is named `<slug>` or `<slug>:<what>` (components/tenant), so the globs also
+    match objects the tenant file added since the last run, and none of another tenant's.
+    """
+    base = f"urn:pulumi:{stack}::{PROJECT}::{TENANT_TYPE}"
+    return [f"{base}::{slug}", f"{base}$**::{slug}", f"{base}$**::{slug}:**"]
+
+
+def reconcile(name: str, slug: str, options: EngineOptions | None = None) -> auto.UpResult:
+    """Read the tenant's objects back from their services, then make them match its file again.
+
+    The refresh records what changed by hand (drift) or disappeared; the targeted up repairs it. Other
+    tenants are neither read nor touched.
+    """
+    _require_tenant_file(name, slug, options or EngineOptions())
+    targets = tenant_targets(name, slug)
+    _operation("refresh", name, options, {"target": targets})
+    return _operation("up", name, options, {"target": targets})
+
+
+class NoSuchTenant(Exception):
+    """Reconcile names a tenant the stack does not run (no file, or a file that does not validate)."""
+
+
+def _require_tenant_file(name: str, slug: str, options: EngineOptions) -> None:
+    # A targeted up would delete whatever the program no longer declares under the targets: without its file,
+    # that is the whole tenant. Removing a tenant goes through its file and a full, checked `up` instead.
+    stack = open_stack(name, options)
+    folder = tenants_folder(_config_value(stack, "dezky:tenantsDir"), options.work_dir)
+    try:
+        selected = select_tenants(folder, StackName.parse(name))
+    except InvalidTenantFiles as exc:
+        raise NoSuchTenant(str(exc)) from None
+    if slug not in {item.tenant.slug for item in selected}:
+        raise NoSuchTenant(
+            f"stack {name} runs no tenant `{slug}` (no valid file {folder / (slug + '.yaml')})"
+        )
+
+
+def preview_drift(name: str, options: EngineOptions | None = None, slug: str | None = None) -> Any:
+    """What a refresh would record, without recording it: objects changed or removed outside the program."""
+    targets = tenant_targets(name, slug) if slug else None
+    return _operation("preview_refresh", name, options, {"target": targets} if targets else {})
+
+
 class DataLossRefused(Exception):
     """The run would destroy customer data that was never marked for purge; nothing was applied."""
 
@@ -81,13 +130,14 @@ def _operation(operation: str, name: str, options: EngineOptions | None, kwargs:
     options = options or EngineOptions()
     stack = open_stack(name, options)
     # A targeted destroy is checked by the providers themselves, which refuse to delete unmarked data.
-    at_risk = (
-        [] if kwargs.get("target") else endangered_data(stack, options, everything=operation == "destroy")
-    )
+    checks_data = operation in ("preview", "up", "destroy") and not kwargs.get("target")
+    at_risk = endangered_data(stack, options, everything=operation == "destroy") if checks_data else []
     if at_risk and operation in ("up", "destroy"):
         raise DataLossRefused(refusal(at_risk))
     if at_risk and options.on_output is not None:
         options.on_output(f"WARNING: applying this would be refused.\n{refusal(at_risk)}\n")
+    if operation in ("preview", "up"):
+        kwargs.setdefault("policy_packs", [str(POLICY_PACK)])
     try:
         kwargs = {"on_output": options.on_output, "on_event": options.on_event, "color": "never", **kwargs}
         return getattr(stack, operation)(**kwargs)

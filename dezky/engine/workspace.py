@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
 TOOLS_BIN = TOOLS / "bin"
 PROJECT = "dezky"
+#: the platform's policy pack (pulumi-policy), passed to every preview and up
+POLICY_PACK = ROOT / "policy"
 
 # The dev stack runs only on loopback with throw-away data; its passphrase protects nothing real and is
 # public so that a fresh clone can run `make preview`. Other stacks take PULUMI_CONFIG_PASSPHRASE from the

@@ -24,7 +24,13 @@ def steps(events: Iterable[auto.EngineEvent]) -> list[auto.StepEventMetadata]:
 
 
 def event_to_json(event: auto.EngineEvent) -> dict[str, Any] | None:
-    """A step event in the engine's wire format; other events carry nothing the review reads."""
+    """A step or policy event in the engine's wire format; other events carry nothing the review reads."""
+    if event.policy_event is not None:
+        return {
+            "sequence": event.sequence,
+            "timestamp": event.timestamp,
+            "policyEvent": policy_to_json(event),
+        }
     pre = event.resource_pre_event
     if pre is None or pre.metadata.op == auto.OpType.SAME:
         return None
@@ -33,6 +39,23 @@ def event_to_json(event: auto.EngineEvent) -> dict[str, Any] | None:
         "timestamp": event.timestamp,
         "resourcePreEvent": {"metadata": step_to_json(pre.metadata), "planning": pre.planning},
     }
+
+
+def policy_to_json(event: auto.EngineEvent) -> dict[str, Any]:
+    policy = event.policy_event
+    assert policy is not None
+    return _without_none(
+        {
+            "message": policy.message,
+            "color": policy.color,
+            "policyName": policy.policy_name,
+            "policyPackName": policy.policy_pack_name,
+            "policyPackVersion": policy.policy_pack_version,
+            "policyPackVersionTag": policy.policy_pack_version_tag,
+            "enforcementLevel": policy.enforcement_level,
+            "resourceUrn": policy.resource_urn,
+        }
+    )
 
 
 def step_to_json(step: auto.StepEventMetadata) -> dict[str, Any]:

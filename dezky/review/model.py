@@ -65,10 +65,24 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PolicyViolation:
+    """A rule of the policy pack (`policy/`) the change breaks; a mandatory one blocks the apply."""
+
+    policy: str
+    message: str  # `tenants/acme.yaml:16:5 users[1].quota: ...`
+    mandatory: bool = True
+
+
+@dataclass(frozen=True)
 class Review:
     changes: tuple[Change, ...] = ()
     stacks: tuple[str, ...] = field(default_factory=tuple)
     hidden: int = 0  # changes left out because they belong to tenants the change did not touch
+    violations: tuple[PolicyViolation, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return any(violation.mandatory for violation in self.violations)
 
     @property
     def warnings(self) -> list[str]:
@@ -101,7 +115,14 @@ def review_of(events: Iterable[auto.EngineEvent], stacks: Iterable[str] = ()) ->
         for step in steps
         if step.op in _OP_OF and step.type.startswith(DYNAMIC_PREFIX)
     ]
-    return Review(tuple(sorted(changes, key=_order)), tuple(stacks))
+    violations = sorted({violation_of(event.policy_event) for event in events if event.policy_event})
+    return Review(tuple(sorted(changes, key=_order)), tuple(stacks), violations=tuple(violations))
+
+
+def violation_of(event: auto.PolicyEvent) -> PolicyViolation:
+    # The engine sends the policy's description, then the violation's own message, on separate lines.
+    message = event.message.strip().splitlines()[-1].strip() if event.message.strip() else event.policy_name
+    return PolicyViolation(event.policy_name, message, event.enforcement_level == "mandatory")
 
 
 def _order(change: Change) -> tuple[str, str, int, str]:

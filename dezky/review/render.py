@@ -1,6 +1,6 @@
 """A review in three forms: the terminal (rich), a pull-request comment (markdown) and JSON.
 
-Every form leads with the warnings and the counts; details follow. A PR comment is capped by GitHub at 65,536
+Every form leads with the policy violations, the warnings and the counts; details follow. A PR comment is capped by GitHub at 65,536
 characters, so the markdown drops property details first, then whole change lists, never the summary.
 """
 
@@ -15,7 +15,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from dezky.review.model import OPS, Change, PropertyChange, Review
+from dezky.review.model import OPS, Change, PolicyViolation, PropertyChange, Review
 
 MARKDOWN_LIMIT = 60_000
 _SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
@@ -29,6 +29,11 @@ def counts_text(review: Review, tenant: str | None = None, integration: str | No
 
 def hidden_text(review: Review) -> str:
     return f"{review.hidden} change(s) of tenants this change does not touch are not shown."
+
+
+def violation_text(violation: PolicyViolation) -> str:
+    level = "POLICY" if violation.mandatory else "policy advice"
+    return f"{level} {violation.policy}: {violation.message}"
 
 
 def value_text(value: Any) -> str:
@@ -48,6 +53,7 @@ def to_json(review: Review) -> str:
     document = {
         "stacks": list(review.stacks),
         "summary": {op: review.counts()[op] for op in OPS},
+        "violations": [asdict(violation) for violation in review.violations],
         "warnings": review.warnings,
         "hidden": review.hidden,
         "tenants": {
@@ -76,6 +82,7 @@ def _change_json(change: Change) -> dict[str, Any]:
 
 def to_terminal(review: Review) -> RenderableType:
     parts: list[RenderableType] = [Text(f"Preview: {counts_text(review)}", style="bold")]
+    parts += [Text(violation_text(v), style="bold red") for v in review.violations]
     parts += [Text(f"WARNING: {warning}", style="bold red") for warning in review.warnings]
     if review.hidden:
         parts.append(Text(hidden_text(review), style="dim"))
@@ -132,6 +139,11 @@ def _markdown_lines(review: Review, detail: str) -> Iterable[str]:
     yield f"## Dezky preview{stacks}"
     yield ""
     yield f"**{counts_text(review)}**"
+    if review.violations:
+        yield ""
+        if review.blocked:
+            yield "> :no_entry: **The policy pack refuses this change; it cannot be applied until these are fixed:**"
+        yield from (f"> - {code(violation_text(v))}" for v in review.violations)
     if review.warnings:
         yield ""
         yield from (f"> :warning: **{warning}**" for warning in review.warnings)

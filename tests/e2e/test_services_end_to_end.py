@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -15,6 +16,8 @@ from components.dns.powerdns import PowerDnsBackend, PowerDnsSettings
 from components.dns.records import zones_for
 from dezky.engine import runner
 from dezky.engine.workspace import ROOT
+from dezky.review.drift import Drift, drift_of
+from dezky.review.preview import preview_review
 from dezky.tenants.loader import load_one
 from tests.e2e.conftest import Project, dns_answer, make_project, powerdns_config, services_config
 from tests.emulators import authentik as authentik_emulator
@@ -198,6 +201,41 @@ def test_a_user_disabled_by_hand_shows_in_refresh_and_up_repairs_it(
     assert authentik_user(authentik, "jonas.weber@acme-werkzeuge.de")["is_active"] is True
 
 
+def test_drift_preview_names_the_tenant_and_object_changed_by_hand_without_recording_it(
+    project: Project, authentik: AuthentikEmulator
+):
+    project.up()
+    authentik_user(authentik, "jonas.weber@acme-werkzeuge.de")["is_active"] = False
+    events: list[auto.EngineEvent] = []
+
+    runner.preview_drift("dev", replace(project.options, on_event=events.append), slug="acme")
+    second: list[auto.EngineEvent] = []
+    runner.preview_drift("dev", replace(project.options, on_event=second.append), slug="acme")
+
+    assert drift_of(events) == [
+        Drift("acme", "authentik", "User", "acme:user:jonas.weber@acme-werkzeuge.de", False)
+    ]
+    assert drift_of(second) == drift_of(events)  # a preview records nothing: the drift is still there
+    project.up()
+
+
+def test_reconcile_repairs_one_tenants_drift_and_leaves_other_tenants_alone(
+    tmp_path, services: dict[str, auto.ConfigValue], authentik: AuthentikEmulator
+):
+    project = make_project(tmp_path, services, list(TENANTS))
+    project.up()
+    authentik_user(authentik, "jonas.weber@acme-werkzeuge.de")["is_active"] = False
+    authentik_user(authentik, "ole.hansen@nordlicht-design.de")["is_active"] = False
+    writes = authentik.writes
+
+    result = runner.reconcile("dev", "acme", project.options)
+
+    assert result.summary.resource_changes.get("update") == 1
+    assert authentik.writes == writes + 1
+    assert authentik_user(authentik, "jonas.weber@acme-werkzeuge.de")["is_active"] is True
+    assert authentik_user(authentik, "ole.hansen@nordlicht-design.de")["is_active"] is False
+
+
 PERSISTENT_FAULTS = [
     ("authentik", "POST", "/core/users/"),
     ("authentik", "POST", "/policies/bindings/"),
@@ -263,14 +301,18 @@ def test_removing_a_user_is_refused_before_anything_is_applied_and_the_preview_s
     remove_user(project, "jonas.weber@acme-werkzeuge.de")
     writes = (authentik.writes, stalwart.write_count)
 
-    preview = project.preview()
+    review = preview_review("dev", project.options)
     with pytest.raises(
         runner.DataLossRefused, match=re.escape("mailbox jonas.weber@acme-werkzeuge.de of tenant acme")
     ):
         project.up()
 
     assert "WARNING: applying this would be refused" in project.printed()
-    assert preview.change_summary.get("delete", 0) >= 1
+    assert review.blocked and [v.policy for v in review.violations] == ["data-not-deleted"]
+    assert review.violations[0].message.startswith(
+        "tenants/acme.yaml:9:1 users: mailbox jonas.weber@acme-werkzeuge.de of tenant acme would be deleted"
+    )
+    assert ("delete", "Account") in {(c.op, c.kind) for c in review.of("acme", "stalwart")}
     assert (authentik.writes, stalwart.write_count) == writes
     assert stalwart.message_count("jonas.weber@acme-werkzeuge.de") == 0  # the mailbox is still there
 

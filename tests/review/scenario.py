@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from pulumi import automation as auto
 
 from dezky.engine import runner
@@ -31,6 +32,8 @@ def edit_acme(project: Project) -> None:
 
 
 def preview_events(project: Project) -> list[auto.EngineEvent]:
+    """The preview's events; the policy pack refuses the removed space, so the engine reports a failure."""
     events: list[auto.EngineEvent] = []
-    runner.preview("dev", replace(project.options, on_event=events.append))
+    with pytest.raises(auto.CommandError, match="data-not-deleted"):
+        runner.preview("dev", replace(project.options, on_event=events.append))
     return events

@@ -46,6 +46,8 @@ def test_review_of_a_real_preview_shows_the_edit_and_warns_about_the_removed_spa
     text = to_markdown(review_of(events, ["dev"]))
 
     assert "**2 to create, 1 to update, 1 to delete**" in text
+    assert "The policy pack refuses this change" in text
+    assert "POLICY data-not-deleted: tenants/acme.yaml" in text and "space Projekte of tenant acme" in text
     assert "DELETES ocis Space `acme:space:projekte` of acme: it holds customer data" in text
     assert "`quota: 10737418240 -> 21474836480`" in text
     assert "ciphertext" not in text and "__provider" not in text
@@ -84,13 +86,52 @@ def test_status_shows_each_integration_of_the_provisioned_tenant_and_the_last_up
     assert missing.exit_code == 1 and "not provisioned on stack dev" in missing.output
 
 
-def test_review_command_prints_json_of_the_edit_and_exits_3_for_changes(project: Project):
+def test_review_command_prints_json_of_the_edit_and_exits_4_when_the_policy_refuses_it(project: Project):
     project.up()
     edit_acme(project)
 
     result = dezky(project, "review", "--format", "json", "--refresh", "--exit-code")
 
-    assert result.exit_code == 3, result.output  # changes: what the nightly drift check reports
+    assert result.exit_code == 4, result.output  # refused by the policy pack: the PR cannot merge as it is
     document = json.loads(result.output)
     assert document["summary"] == {"create": 2, "update": 1, "replace": 0, "delete": 1}
+    assert [v["policy"] for v in document["violations"]] == ["data-not-deleted"]
     assert len(document["warnings"]) == 1
+
+
+def test_review_of_an_allowed_change_exits_3_for_changes_and_0_without(project: Project):
+    project.up()
+    unchanged = dezky(project, "review", "--exit-code")
+    path = project.tenant_file("acme")
+    path.write_text(path.read_text().replace("    quota: 10GiB\n", "    quota: 20GiB\n", 1))
+
+    changed = dezky(project, "review", "--format", "json", "--exit-code")
+
+    assert unchanged.exit_code == 0, unchanged.output
+    assert changed.exit_code == 3, changed.output  # what the nightly drift check reports
+    assert json.loads(changed.output)["violations"] == []
+
+
+def test_status_drift_finds_a_user_disabled_by_hand_and_reconcile_repairs_it(project: Project, authentik):
+    project.up()
+
+    def jonas() -> dict:
+        return next(
+            u for u in authentik.instance.users.values() if u["username"] == "jonas.weber@acme-werkzeuge.de"
+        )
+
+    jonas()["is_active"] = False
+
+    drifted = dezky(project, "status", "acme", "--drift")
+    repaired = dezky(project, "reconcile", "acme")
+    after = dezky(project, "status", "acme", "--drift")
+
+    assert drifted.exit_code == 0, drifted.output
+    assert "drift: 1 object(s) changed outside the program" in drifted.output
+    assert "acme: authentik User acme:user:jonas.weber@acme-werkzeuge.de: changed outside the program" in (
+        drifted.output
+    )
+    assert repaired.exit_code == 0, repaired.output
+    assert "acme reconciled on dev: 1 update" in repaired.output
+    assert jonas()["is_active"] is True
+    assert "drift: none" in after.output

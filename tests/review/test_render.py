@@ -99,15 +99,16 @@ def test_resources_outside_any_tenant_belong_to_the_estate():
     assert review_from(event).tenants() == [ESTATE]
 
 
-def test_long_markdown_sheds_details_but_keeps_summary_and_warnings(golden: Review):
+def test_long_markdown_sheds_details_but_keeps_summary_violations_and_warnings(golden: Review):
     full = to_markdown(golden)
-    short = to_markdown(golden, limit=900)
+    short = to_markdown(golden, limit=1200)
     shortest = to_markdown(golden, limit=10)
 
-    assert len(short) <= 900 < len(full)
+    assert len(short) <= 1200 < len(full)
     assert "quota" not in short and "update Account" in short
     for text in (short, shortest):
         assert "**2 to create, 1 to update, 1 to delete**" in text
+        assert "POLICY data-not-deleted: tenants/acme.yaml" in text
         assert "DELETES ocis Space `acme:space:projekte`" in text
     assert "Details left out" in shortest
 
