@@ -2,19 +2,22 @@
 
 The stack name selects what runs (see `StackName`): `dev` runs every tenant, `dev.acme` only acme, so the same
 program serves one big stack or one stack per tenant. Stacks that include the estate (`dev`, `prod`,
-`dev.estate`) also build the Hetzner `Estate` when their config describes one (`dezky:estate`).
+`dev.estate`) also build the Hetzner `Estate` and the platform's OCIS application when their config describes
+an estate (`dezky:estate`), and bootstrap its host when it describes one (`dezky:host`).
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from components.authentik.platform import PlatformIdentity
 from components.tenant.component import Tenant, TenantArgs
 from components.tenant.platform import PlatformSettings, platform_settings
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import StackName
 from dezky.lifecycle import as_output, data_objects
 from hetzner.estate import Estate, EstateSettings, estate_settings
+from hetzner.host import HostBootstrap, bootstrap_args_from_config
 
 
 class TenantFilesInvalid(pulumi.RunError):
@@ -39,14 +42,22 @@ def run() -> None:
     # Read by the runner before the next run: what holds customer data, and whether it may be purged.
     pulumi.export("data_objects", as_output(data_objects(item.tenant for item in tenants)))
     if estate is not None:
-        _export_estate(estate)
+        _export_estate(estate, platform, config)
 
 
-def _export_estate(settings: EstateSettings) -> None:
+def _export_estate(settings: EstateSettings, platform: PlatformSettings, config: pulumi.Config) -> None:
     estate = Estate("estate", settings)
     pulumi.export("estate_monthly_cost_eur", estate.monthly_cost_eur)
     pulumi.export("estate", estate.summary)
     pulumi.export("estate_credentials", estate.credentials)  # secret: box passwords, bucket keys
+    identity = PlatformIdentity("platform", platform.domain)
+    pulumi.export("platform_oidc", {"issuer": identity.ocis.issuer, "client_id": identity.ocis.client_id})
+    if config.get_object("host") is not None:
+        # The host is bootstrapped once Robot's firewall lets SSH in only from the admin networks.
+        after_firewall = pulumi.ResourceOptions(parent=estate, depends_on=[estate.firewall])
+        host = HostBootstrap("estate:host", bootstrap_args_from_config(config), after_firewall)
+        pulumi.export("estate_host", {"dry_run_steps": host.dry_run_steps, "dry_run_log": host.dry_run_log})
+        pulumi.export("estate_kubeconfig", host.kubeconfig)  # secret
 
 
 __all__ = ["PlatformSettings", "run"]

@@ -188,10 +188,11 @@ class HostBootstrap(pulumi.ComponentResource):
             self.commands[step.name] = self._command(name, args, step)
         self.kubeconfig = self._kubeconfig(args)
         self.dry_run_steps = sorted(step.name for step in steps if step.group in args.dry_run)
+        self.dry_run_log = args.layout.dry_run_log
         self.register_outputs(
             {
                 "kubeconfig": self.kubeconfig,
-                "dry_run_log": args.layout.dry_run_log,
+                "dry_run_log": self.dry_run_log,
                 "dry_run_steps": self.dry_run_steps,
             }
         )
@@ -224,7 +225,8 @@ class HostBootstrap(pulumi.ComponentResource):
 
 def bootstrap_args_from_config(config: pulumi.Config) -> HostBootstrapArgs:
     """From the stack: `dezky:host` (an object: address, sshHostKey, sshPort, sshUser, root, dryRun, k3sVersion,
-    stalwartVersion, stalwartSha256, storageBox and helsinkiBox as StorageBox fields) and the secrets
+    stalwartVersion, stalwartSha256, storageBox and helsinkiBox as StorageBox fields, sftpCommand for boxes
+    that restic must reach through an explicit ssh command, as on loopback) and the secrets
     `dezky:resticPassword`, `dezky:backupSshPrivateKey` and `dezky:stalwartAdminSecretHash`. The key the
     bootstrap itself logs in with, `dezky:hostSshPrivateKey`, is read by the providers, never passed here."""
     host = config.require_object("host")
@@ -238,6 +240,7 @@ def bootstrap_args_from_config(config: pulumi.Config) -> HostBootstrapArgs:
             helsinki_box=StorageBox(**host["helsinkiBox"]),
             restic_password=config.require_secret("resticPassword"),
             ssh_private_key=config.get_secret("backupSshPrivateKey"),
+            sftp_command=host.get("sftpCommand"),
         ),
         stalwart_admin_secret_hash=config.require_secret("stalwartAdminSecretHash"),
         k3s=K3sSettings(version=host.get("k3sVersion", K3sSettings.version), tls_sans=(host["address"],)),

@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.emulators.authentik",
     "tests.emulators.stalwart",
     "tests.fixtures.openssh",
+    "tests.fixtures.s3",
     "tests.emulators.robot",
     "tests.emulators.storage_box",
 ]

@@ -8,8 +8,6 @@ that name the field; lookups answer None where the server answers 404. Every req
 
 from __future__ import annotations
 
-import functools
-import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -99,7 +97,6 @@ class AuthentikClient(ApiClient):
             headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
             timeout=settings.request_timeout,
             transport=transport,
-            verify=_tls_context(),
         )
         self._settings = settings
         self._flows: list[Flow] | None = None
@@ -248,12 +245,6 @@ class AuthentikClient(ApiClient):
     def _delete(self, path: str) -> None:
         """Remove an object; one that is already gone is not an error."""
         self._send("DELETE", path, ok_statuses=frozenset({404}))
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """Loading the CA bundle takes ~50 ms and each provider call opens a client: load it once per process."""
-    return httpx.create_ssl_context()
 
 
 def _query(filters: Mapping[str, Any]) -> dict[str, str]:

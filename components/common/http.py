@@ -6,6 +6,8 @@ for PowerDNS, Hetzner, Authentik, Stalwart and OCIS.
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Self
@@ -51,6 +53,12 @@ def _server_asked_wait(response: httpx.Response) -> float | None:
     if reset and reset.isdigit() and response.headers.get("RateLimit-Remaining") == "0":
         return min(max(float(reset) - time.time(), 0.0), MAX_WAIT_SECONDS)
     return None
+
+
+@functools.cache
+def shared_tls_context() -> ssl.SSLContext:
+    """Loading the CA bundle takes ~40 ms and each provider call opens a client: load it once per process."""
+    return httpx.create_ssl_context()
 
 
 def send(
@@ -111,6 +119,7 @@ class ApiClient:
         self._service = service
         self._error_message = error_message
         self._shown = dict(shown)
+        client_options.setdefault("verify", shared_tls_context())
         self._client = httpx.Client(
             base_url=base_url, timeout=request_timeout(timeout), transport=transport, **client_options
         )

@@ -256,6 +256,8 @@ def check_dns_names(resource: Planned, context: PolicyContext) -> Iterator[Viola
 def check_apps_bound(resources: Sequence[Planned], context: PolicyContext) -> Iterator[Violation]:
     named = {(r.type, r.name): r for r in resources}
     for app in (r for r in resources if r.type == "authentik:Application"):
+        if context.tenants.get(app.tenant) is None:
+            continue  # the platform's own applications (OCIS) serve every tenant
         slug, key = app.tenant, app.name.rsplit(":", 1)[-1]
         binding = named.get(("authentik:PolicyBinding", f"{slug}:binding:{key}"))
         members = named.get(("authentik:Group", f"{slug}:group:members"))

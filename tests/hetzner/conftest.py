@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 import botocore.client
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
@@ -73,18 +72,6 @@ def box_config(storage_box: StorageBoxEmulator) -> dict[str, str]:
         "dezky:storageBoxEndpoint": storage_box.url,
         "dezky:estatePollSeconds": "0.01",
     }
-
-
-@pytest.fixture(scope="session")
-def moto_s3_session() -> Iterator[str]:
-    """moto's standalone S3 server on a free loopback port, for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @dataclass

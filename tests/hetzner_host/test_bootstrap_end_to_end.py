@@ -1,8 +1,9 @@
 """The real Pulumi engine applies `HostBootstrap` to the local sshd: files for real, k3s and systemd in dry run.
 
-The stack runs an inline program of its own (the estate's place in the main program is another change), with
-the engine set up as `dezky.engine` sets it up. The tests run in order on one stack: up, a second up that
-changes nothing, secrets kept out of the state, drift seen by refresh and repaired, destroy.
+The stack runs an inline program of its own, so these tests reach every step of the bootstrap on their own;
+the platform's program bootstraps the same host from `dezky:host` (`tests/e2e/test_estate_end_to_end.py`).
+The tests run in order on one stack: up, a second up that changes nothing, secrets kept out of the state,
+drift seen by refresh and repaired, destroy.
 
 What runs for real on this machine: every file write and its read-back, the package check (`dpkg-query`, no
 install needed once `scripts/install-system-packages` ran), `sshd -t` on the hardening drop-in, `apt-config` on

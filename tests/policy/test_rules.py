@@ -179,6 +179,11 @@ def test_application_without_binding_is_refused(tenants_dir: Path) -> None:
     assert len(list(check_apps_bound(identity("acme-members")[:2], context_for(tenants_dir)))) == 1
 
 
+def test_the_platforms_own_application_needs_no_tenant_binding(tenants_dir: Path) -> None:
+    ocis = Planned("authentik:Application", "platform:app:ocis", {"slug": "ocis"})
+    assert list(check_apps_bound([ocis], context_for(tenants_dir))) == []
+
+
 def test_application_bound_to_its_tenants_members_passes_even_before_names_are_known(
     tenants_dir: Path,
 ) -> None:
