@@ -260,6 +260,7 @@ def users(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS
 
 
 def register(app: typer.Typer) -> None:
+    app.command("preview")(review)  # the main job's command: `make preview`
     app.command()(review)
     for command in (suspend, resume, delete, status, reconcile, users):
         app.command()(command)

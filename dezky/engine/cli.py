@@ -1,4 +1,4 @@
-"""`dezky preview | up | refresh | destroy`: the real Pulumi engine on a stack of this project."""
+"""`dezky up | refresh | destroy`: the real Pulumi engine on a stack of this project (`preview`: see review)."""
 
 from __future__ import annotations
 
@@ -32,11 +32,6 @@ def _first_line(exc: Exception) -> str:
     return next((line for line in text if "error" in line.lower()), text[0] if text else "")
 
 
-def preview(stack: StackOption = "dev") -> None:
-    """Show what `up` would change, without changing anything."""
-    _run("preview", stack)
-
-
 def up(stack: StackOption = "dev") -> None:
     """Provision: make every service match the tenant files."""
     _run("up", stack)
@@ -53,5 +48,6 @@ def destroy(stack: StackOption = "dev") -> None:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (preview, up, refresh, destroy):
+    # `dezky preview` is the review summary (dezky/operator_cli.py), the form a reviewer reads.
+    for command in (up, refresh, destroy):
         app.command()(command)

@@ -7,6 +7,9 @@ needs no separately installed language plugin (only the CLI and the Python dynam
 from __future__ import annotations
 
 import gc
+import json
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,15 @@ from typing import Any
 from pulumi import automation as auto
 
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
-from dezky.engine.workspace import POLICY_PACK, PROJECT, ROOT, StackName, engine_env, pulumi_command
+from dezky.engine.workspace import (
+    POLICY_PACK,
+    PROJECT,
+    ROOT,
+    StackName,
+    engine_env,
+    pulumi_command,
+    state_path,
+)
 from dezky.lifecycle import DataObject, data_objects, endangered, refusal
 
 TENANT_TYPE = "dezky:tenant:Tenant"
@@ -129,6 +140,9 @@ class DataLossRefused(Exception):
 def _operation(operation: str, name: str, options: EngineOptions | None, kwargs: dict[str, Any]) -> Any:
     options = options or EngineOptions()
     stack = open_stack(name, options)
+    released = release_stale_locks(stack, options)
+    if released and options.on_output is not None:
+        options.on_output(f"Released the lock of a run that died: {', '.join(released)}\n")
     # A targeted destroy is checked by the providers themselves, which refuse to delete unmarked data.
     checks_data = operation in ("preview", "up", "destroy") and not kwargs.get("target")
     at_risk = endangered_data(stack, options, everything=operation == "destroy") if checks_data else []
@@ -143,6 +157,45 @@ def _operation(operation: str, name: str, options: EngineOptions | None, kwargs:
         return getattr(stack, operation)(**kwargs)
     finally:
         collect_abandoned_program()
+
+
+def release_stale_locks(stack: auto.Stack, options: EngineOptions) -> list[str]:
+    """Remove the stack's lock when the run that took it died on this machine (killed, power loss).
+
+    The file backend locks a stack for a run and a killed CLI never unlocks it, so every later run would
+    stop on the lock. A lock is stale only when it names this host and a process that no longer exists; a
+    live run's lock, or another machine's, is left for the operator (`pulumi cancel`).
+    """
+    folder = state_path(options.state_dir) / ".pulumi" / "locks"
+    locks = [path for path in folder.rglob("*.json") if path.parent.name == stack.name]
+    described = [_stale_lock(path) for path in locks]
+    if not locks or any(description is None for description in described):
+        return []
+    stack.cancel()
+    return [description for description in described if description]
+
+
+def _stale_lock(path: Path) -> str | None:
+    try:
+        lock = json.loads(path.read_text())
+        pid, host = int(lock["pid"]), str(lock["hostname"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if host != socket.gethostname() or _running(pid):
+        return None
+    return f"pid {pid} on {host} at {lock.get('timestamp', '?')}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A killed CLI whose parent died too stays a zombie until init reaps it, which some containers never do.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
 
 
 def endangered_data(stack: auto.Stack, options: EngineOptions, everything: bool = False) -> list[DataObject]:

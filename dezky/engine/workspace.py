@@ -57,12 +57,22 @@ class StackName:
         return self.environment if self.part is None else f"{self.environment}.{self.part}"
 
 
+def state_path(state_dir: Path | None = None) -> Path:
+    """The file backend's folder: the one given, else `DEZKY_STATE_DIR`, else `.state/` in the project."""
+    return state_dir or Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state"))
+
+
 def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str]:
     """Environment for the Pulumi CLI and its plugins."""
-    state = state_dir or Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state"))
+    state = state_path(state_dir)
     state.mkdir(parents=True, exist_ok=True)
     env = {
         "PULUMI_BACKEND_URL": f"file://{state}",
+        # The file backend rewrites the whole state after every step: with 2,600 resources that is most of an
+        # up's time (the CLI's CPU, O(n²)). It saves once, at the end, instead; also when the run fails. Only a
+        # killed CLI loses the record of what it did, and the rerun adopts those objects by their natural keys
+        # (components/common/provider.py), so it converges all the same.
+        "PULUMI_SKIP_CHECKPOINTS": os.environ.get("PULUMI_SKIP_CHECKPOINTS", "true"),
         "PULUMI_HOME": str(TOOLS / "pulumi-home"),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",

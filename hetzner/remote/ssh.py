@@ -194,7 +194,19 @@ class SshSession:
             try:
                 self.sftp.stat(current)
             except FileNotFoundError:
-                self.sftp.mkdir(current, 0o755)
+                self._make_dir(current)
+
+    def _make_dir(self, folder: str) -> None:
+        try:
+            self.sftp.mkdir(folder, 0o755)
+        except OSError as failure:
+            # The engine writes several files at once: another write may have made the folder in between.
+            try:
+                made = stat.S_ISDIR(self.sftp.stat(folder).st_mode or 0)
+            except OSError:
+                made = False
+            if not made:
+                raise failure from None
 
 
 def _feed(channel: paramiko.Channel, data: bytes) -> None:

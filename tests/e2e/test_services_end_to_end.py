@@ -4,8 +4,13 @@ emulators and a real PowerDNS: provisioning, DKIM keys published, zero writes on
 from __future__ import annotations
 
 import base64
+import os
 import re
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import httpx
@@ -276,6 +281,56 @@ def test_faults_at_random_points_of_up_converge_on_rerun_without_duplicates(
     assert len(aliases) == len(set(aliases)) == len(load_one(TENANT)[0].tenant.files.spaces)
     tenant = load_one(TENANT)[0].tenant
     assert all(stalwart.message_count(user.email) == 0 for user in tenant.users)
+
+
+def test_an_up_killed_mid_run_is_finished_by_the_next_up_without_duplicates(
+    project: Project, authentik: AuthentikEmulator, stalwart: StalwartEmulator, ocis: OcisEmulator
+):
+    # The operator's `dezky up` dies half-way (OOM, power loss): the runner, the CLI and every plugin get
+    # SIGKILL. The CLI saves the state once, at the end (PULUMI_SKIP_CHECKPOINTS), so it recorded nothing of
+    # what it did, and its lock stays behind. The next run releases the lock and adopts what exists.
+    dying = start_up_in_own_process(project)
+    try:
+        reached = wait_until(lambda: authentik.writes >= 6, timeout=90)
+    finally:
+        os.killpg(dying.pid, signal.SIGKILL)
+        dying.wait()
+
+    rerun = project.up()
+    again = project.up()
+
+    assert reached, "the killed up had started writing"
+    assert "Released the lock of a run that died" in project.printed()
+    assert rerun.summary.result == "succeeded"
+    assert set(again.summary.resource_changes) == {"same"}
+    tenant = load_one(TENANT)[0].tenant
+    usernames = [u["username"] for u in authentik.instance.users.values() if u["username"].endswith(".de")]
+    assert sorted(usernames) == sorted(user.email for user in tenant.users), "each user once"
+    aliases = [space.alias for space in ocis.state.spaces.values()]
+    assert len(aliases) == len(set(aliases)) == len(tenant.files.spaces)
+
+
+def start_up_in_own_process(project: Project) -> subprocess.Popen[bytes]:
+    """`runner.up` of the project's dev stack in a new process group (so one signal reaches all of it)."""
+    script = (
+        "from pathlib import Path\n"
+        "from dezky.engine import runner\n"
+        f"work = Path({str(project.work_dir)!r})\n"
+        "runner.up('dev', runner.EngineOptions(work_dir=work, state_dir=work / '.state', on_output=None))\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def remove_user(project: Project, email: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,15 @@ def test_check_refuses_a_relative_path_and_a_bad_mode(files: RenderedFileProvide
     result = files.check({}, {**file_props(openssh, Path("etc/x"), "x"), "mode": "0999"})
 
     assert {failure.property for failure in result.failures} == {"path", "mode"}
+
+
+def test_files_written_at_once_into_one_new_folder_all_land(
+    files: RenderedFileProvider, openssh: OpenSshServer, tmp_path: Path
+):
+    # The engine creates files in parallel; each write makes the missing folders on its way.
+    folder = tmp_path / "etc" / "dezky" / "a" / "b" / "c" / "d"
+    paths = [folder / f"{index}.conf" for index in range(16)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda path: files.create(file_props(openssh, path, f"{path.name}\n")), paths))
+
+    assert [path.read_text() for path in paths] == [f"{path.name}\n" for path in paths]
