@@ -20,6 +20,7 @@ from rich.table import Table
 
 from dezky.engine import runner
 from dezky.engine.workspace import ROOT, EngineNotInstalled
+from dezky.live_users import live_users
 from dezky.review.changed import GitFailed, changed_tenants, only_tenants
 from dezky.review.drift import drift_of
 from dezky.review.preview import preview_review
@@ -244,8 +245,15 @@ def last_update_text(history: list[auto.UpdateSummary]) -> str:
     return f"last {last.kind}: {last.result} at {ended:%Y-%m-%d %H:%M:%S %Z}".rstrip()
 
 
-def users(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS_DIR) -> None:
-    """The tenant's users with their role and status, from its file."""
+def users(
+    slug: Annotated[str, typer.Argument()],
+    folder: FolderOption = TENANTS_DIR,
+    live: Annotated[bool, typer.Option(help="Also read each user back from Authentik and Stalwart.")] = True,
+    stack: StackOption = "dev",
+    work_dir: WorkDirOption = ROOT,
+    state_dir: StateDirOption = None,
+) -> None:
+    """The tenant's users: role and status from its file, and their login and mailbox as the services have them."""
     path = _tenant_path_or_exit(folder, slug)
     loaded, problems = load_one(path)
     if loaded is None:
@@ -253,9 +261,19 @@ def users(slug: Annotated[str, typer.Argument()], folder: FolderOption = TENANTS
             err.print(problem.render(relative_to=Path.cwd()), markup=False)
         raise typer.Exit(2)
     tenant = loaded.tenant
-    table = Table("email", "name", "role", "status", title=f"{tenant.name} ({tenant.status.value})")
+    found = {}
+    if live:
+        options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir, on_output=None)
+        opened = _engine_or_exit(lambda: runner.open_stack(stack, options), f"opening stack {stack}")
+        config = {key: value.value for key, value in opened.get_all_config().items()}
+        found = live_users([user.email for user in tenant.users], config)
+    columns = ["email", "name", "role", "status"] + (["authentik login", "stalwart mailbox"] if live else [])
+    table = Table(*columns, title=f"{tenant.name} ({tenant.status.value})")
     for user in tenant.users:
-        table.add_row(user.email, user.name, user.role.value, user.status.value)
+        row = [user.email, user.name, user.role.value, user.status.value]
+        if live:
+            row += [found[user.email].authentik, found[user.email].stalwart]
+        table.add_row(*row)
     out.print(table)
 
 

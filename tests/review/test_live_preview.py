@@ -135,3 +135,21 @@ def test_status_drift_finds_a_user_disabled_by_hand_and_reconcile_repairs_it(pro
     assert "acme reconciled on dev: 1 update" in repaired.output
     assert jonas()["is_active"] is True
     assert "drift: none" in after.output
+
+
+def test_users_shows_each_users_login_and_mailbox_as_the_services_have_them(project: Project, authentik):
+    before = dezky(project, "users", "acme", "--folder", str(project.tenants_dir))
+    project.up()
+    jonas = next(
+        u for u in authentik.instance.users.values() if u["username"] == "jonas.weber@acme-werkzeuge.de"
+    )
+    jonas["is_active"] = False
+
+    after = dezky(project, "users", "acme", "--folder", str(project.tenants_dir))
+
+    assert before.exit_code == 0 and after.exit_code == 0, after.output
+    table = [[cell.strip() for cell in line.split("│")] for line in after.output.splitlines() if "│" in line]
+    services = {cells[2]: cells[-3:-1] for cells in table if len(cells) == 8}  # name -> login, mailbox
+    assert services["Anna Schmidt"] == ["active", "enabled"]
+    assert services["Jonas Weber"] == ["disabled", "enabled"]  # the file says active: drift, shown as it is
+    assert "missing" in before.output  # nothing provisioned yet

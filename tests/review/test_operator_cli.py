@@ -99,7 +99,7 @@ def test_an_unknown_or_path_like_slug_is_refused(folder: Path):
 
 
 def test_users_lists_role_and_status_from_the_file(folder: Path):
-    result = invoke("users", "acme", "--folder", str(folder))
+    result = invoke("users", "acme", "--folder", str(folder), "--no-live")
 
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "@" in line]
