@@ -113,3 +113,24 @@ def test_delete_removes_the_object_and_read_then_drops_it(case: Case, client, co
 
     assert provider.read(created.id, created.outs).id is None
     provider.delete(created.id, created.outs)  # already gone: not an error
+
+
+def test_a_user_whose_create_stopped_before_its_groups_is_finished_not_refused(
+    client: AuthentikClient, configured, authentik: AuthentikEmulator
+) -> None:
+    # A killed run created the account and joined one group of two; the next up's create meets it.
+    user_case = next(c for c in CASES if str(c) == "user")
+    user_case.setup(client)
+    props = user_case.props()
+    half = client.create_user(
+        {key: props[key] for key in ("username", "name", "email", "path", "type", "is_active")}
+    )
+    client.add_user_to_group(client.find_group(props["groups"][0])["pk"], half["pk"])
+
+    created = configured(user_case.provider()).create(props)
+
+    found = client.find_user(props["username"])
+    assert sorted(group["name"] for group in found["groups_obj"]) == sorted(props["groups"])
+    assert (
+        created.id == props["username"] and "created_by_program" not in created.outs
+    )  # adopted: never deleted

@@ -4,6 +4,7 @@ emulators and a real PowerDNS: provisioning, DKIM keys published, zero writes on
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -293,7 +295,7 @@ def test_an_up_killed_mid_run_is_finished_by_the_next_up_without_duplicates(
     try:
         reached = wait_until(lambda: authentik.writes >= 6, timeout=90)
     finally:
-        os.killpg(dying.pid, signal.SIGKILL)
+        kill_tree(dying.pid)
         dying.wait()
 
     rerun = project.up()
@@ -311,7 +313,7 @@ def test_an_up_killed_mid_run_is_finished_by_the_next_up_without_duplicates(
 
 
 def start_up_in_own_process(project: Project) -> subprocess.Popen[bytes]:
-    """`runner.up` of the project's dev stack in a new process group (so one signal reaches all of it)."""
+    """`runner.up` of the project's dev stack in a process of its own, as an operator's `dezky up` runs."""
     script = (
         "from pathlib import Path\n"
         "from dezky.engine import runner\n"
@@ -322,6 +324,35 @@ def start_up_in_own_process(project: Project) -> subprocess.Popen[bytes]:
         [sys.executable, "-c", script], cwd=ROOT, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL a process and all it started: the CLI gives its plugins process groups of their own.
+
+    Each process found is stopped first, so none can start another between the search and the kill.
+    """
+    family: set[int] = set()
+    found = {root}
+    while found:
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        family |= found
+        found = {pid for pid in _pids() if pid not in family and _parent(pid) in family}
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
