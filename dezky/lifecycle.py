@@ -19,6 +19,9 @@ from typing import Any
 from dezky.tenants.catalog import RETENTION_DAYS
 from dezky.tenants.model import Tenant, TenantStatus
 
+#: the resource types (without the dynamic prefix) whose objects hold customer data
+DATA_BEARING_TYPES = frozenset({"stalwart:Domain", "stalwart:Account", "ocis:Space", "dns:Zone"})
+
 
 @dataclass(frozen=True)
 class DataObject:
@@ -33,6 +36,21 @@ class DataObject:
 
     def describe(self) -> str:
         return f"{self.kind.replace('-', ' ')} {self.name} of tenant {self.tenant}"
+
+
+def data_object_of(resource_type: str, name: str, props: Mapping[str, Any]) -> DataObject | None:
+    """The customer data a tenant resource (named `<slug>:...`) holds, or None for other resources."""
+    slug = name.partition(":")[0]
+    if resource_type == "stalwart:Domain":
+        return DataObject(slug, "mail-domain", str(props.get("domain")), bool(props.get("purge")))
+    if resource_type == "stalwart:Account":
+        kind = "mailbox" if props.get("kind") == "user" else "shared-mailbox"
+        return DataObject(slug, kind, str(props.get("address")), bool(props.get("purge")))
+    if resource_type == "ocis:Space":
+        return DataObject(slug, "space", str(props.get("name")), bool(props.get("purge")))
+    if resource_type == "dns:Zone":
+        return DataObject(slug, "zone", str(props.get("zone")), False)
+    return None
 
 
 def tenant_purge_allowed(tenant: Tenant, today: dt.date | None = None) -> bool:

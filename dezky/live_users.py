@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
 
 from components.authentik.provider import UserProvider
 from components.common.http import ApiError
@@ -27,23 +29,9 @@ class LiveUser:
     stalwart: str  # enabled | suspended | missing | unreachable
 
 
-class _StackConfig:
-    """The stack's configuration (secrets decrypted) in the shape a provider's `configure` receives."""
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = values
-
-    def require(self, key: str) -> str:
-        if key not in self._values:
-            raise KeyError(f"the stack has no {key}")
-        return self._values[key]
-
-    def get(self, key: str) -> str | None:
-        return self._values.get(key)
-
-
 def live_users(emails: Iterable[str], stack_config: Mapping[str, str]) -> dict[str, LiveUser]:
-    config = _StackConfig(stack_config)
+    # The stack's configuration (secrets decrypted), handed over as the engine hands it to a provider.
+    config = ConfigureRequest(Config(dict(stack_config), "dezky"))
     authentik = _reader(UserProvider(), config, _login_state)
     stalwart = _reader(AccountProvider(), config, _mailbox_state)
     return {email: LiveUser(authentik(email), stalwart(email)) for email in emails}
@@ -58,11 +46,11 @@ def _mailbox_state(found: Mapping[str, Any]) -> str:
 
 
 def _reader(
-    provider: ObjectProvider, config: _StackConfig, state: Callable[[Mapping[str, Any]], str]
+    provider: ObjectProvider, config: ConfigureRequest, state: Callable[[Mapping[str, Any]], str]
 ) -> Callable[[str], str]:
     try:
-        provider.settings = provider.settings_from_config(config)
-    except KeyError:
+        provider.configure(config)
+    except ValueError:
         return lambda _email: UNREACHABLE  # the stack does not say where the service is
     reachable = True
 

@@ -116,7 +116,7 @@ def _require_tenant_file(name: str, slug: str, options: EngineOptions) -> None:
     # A targeted up would delete whatever the program no longer declares under the targets: without its file,
     # that is the whole tenant. Removing a tenant goes through its file and a full, checked `up` instead.
     stack = open_stack(name, options)
-    folder = tenants_folder(_config_value(stack, "dezky:tenantsDir"), options.work_dir)
+    folder = _tenants_folder_of(stack, options)
     try:
         selected = select_tenants(folder, StackName.parse(name))
     except InvalidTenantFiles as exc:
@@ -206,13 +206,17 @@ def endangered_data(stack: auto.Stack, options: EngineOptions, everything: bool 
     if everything:
         declared: dict[str, DataObject] = {}
     else:
-        folder = tenants_folder(_config_value(stack, "dezky:tenantsDir"), options.work_dir)
         try:
-            selected = select_tenants(folder, StackName.parse(stack.name))
+            selected = select_tenants(_tenants_folder_of(stack, options), StackName.parse(stack.name))
         except InvalidTenantFiles:
             return []  # the program itself stops on invalid files, before anything is applied
         declared = data_objects(item.tenant for item in selected)
     return endangered(recorded.value, declared)
+
+
+def _tenants_folder_of(stack: auto.Stack, options: EngineOptions) -> Path:
+    """The tenant files' folder the stack's config names, as the program reads it."""
+    return tenants_folder(_config_value(stack, "dezky:tenantsDir"), options.work_dir)
 
 
 def _config_value(stack: auto.Stack, key: str) -> str | None:

@@ -18,7 +18,7 @@ from components.dns.provider import RRsetProvider, ZoneProvider
 from components.dns.records import zones_for
 from components.ocis.provider import SpaceProvider
 from components.stalwart.provider import AccountProvider, DomainProvider, MailingListProvider
-from dezky.lifecycle import DataObject, tenant_purge_allowed
+from dezky.lifecycle import DATA_BEARING_TYPES, DataObject, data_object_of, tenant_purge_allowed
 from dezky.policy.state import PolicyContext, Recorded, tenant_of
 from dezky.tenants.catalog import PLANS
 from dezky.tenants.problems import Location, Problem
@@ -33,25 +33,23 @@ class _Unknown:
 
 UNKNOWN = _Unknown()
 
-#: tenant resources that hold customer data, and the provider that knows what replacing one means
-DATA_BEARING: dict[str, type[ObjectProvider]] = {
-    "stalwart:Domain": DomainProvider,
-    "stalwart:Account": AccountProvider,
-    "ocis:Space": SpaceProvider,
-    "dns:Zone": ZoneProvider,
-}
-#: every tenant resource type and its provider (which names the outputs that hold credentials)
+#: every tenant resource type and its provider (which names its replacement keys and its credential outputs)
 TENANT_TYPES: dict[str, type[ObjectProvider]] = {
-    **DATA_BEARING,
     "authentik:Brand": BrandProvider,
     "authentik:Group": GroupProvider,
     "authentik:User": UserProvider,
     "authentik:OAuth2Provider": OAuth2ProviderProvider,
     "authentik:Application": ApplicationProvider,
     "authentik:PolicyBinding": PolicyBindingProvider,
+    "stalwart:Domain": DomainProvider,
+    "stalwart:Account": AccountProvider,
     "stalwart:MailingList": MailingListProvider,
+    "ocis:Space": SpaceProvider,
+    "dns:Zone": ZoneProvider,
     "dns:RRset": RRsetProvider,
 }
+#: the tenant resources that hold customer data (`dezky.lifecycle`)
+DATA_BEARING = {resource_type: TENANT_TYPES[resource_type] for resource_type in DATA_BEARING_TYPES}
 #: names of inputs that would carry a credential; tenant resources get theirs from the service as secret outputs
 CREDENTIAL_WORDS = ("password", "secret", "token", "private_key", "passphrase", "api_key", "access_key")
 
@@ -98,21 +96,6 @@ class Rule:
 
 
 # --- no data lost ----------------------------------------------------------------------------------------------
-
-
-def data_object_of(resource_type: str, name: str, props: Mapping[str, Any]) -> DataObject | None:
-    """The customer data a resource holds (as `dezky.lifecycle` counts it), or None for other resources."""
-    slug = tenant_of(name)
-    if resource_type == "stalwart:Domain":
-        return DataObject(slug, "mail-domain", str(props.get("domain")), bool(props.get("purge")))
-    if resource_type == "stalwart:Account":
-        kind = "mailbox" if props.get("kind") == "user" else "shared-mailbox"
-        return DataObject(slug, kind, str(props.get("address")), bool(props.get("purge")))
-    if resource_type == "ocis:Space":
-        return DataObject(slug, "space", str(props.get("name")), bool(props.get("purge")))
-    if resource_type == "dns:Zone":
-        return DataObject(slug, "zone", str(props.get("zone")), False)
-    return None
 
 
 #: where in a tenant file each kind of data object is declared

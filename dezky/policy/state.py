@@ -19,14 +19,13 @@ from urllib.parse import urlparse
 
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import StackName
+from dezky.review.model import DYNAMIC_PREFIX
 from dezky.tenants.loader import LoadedTenant
 from dezky.tenants.problems import Location
 
-#: `pulumi-python:dynamic/stalwart:Account` -> `stalwart:Account`
-DYNAMIC_PREFIX = "pulumi-python:dynamic/"
-
 
 def short_type(resource_type: str) -> str:
+    """`pulumi-python:dynamic/stalwart:Account` -> `stalwart:Account`"""
     return resource_type.removeprefix(DYNAMIC_PREFIX)
 
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from dezky.lifecycle import DATA_BEARING_TYPES
+
 ESTATE = "estate"
 OPS = ("create", "update", "replace", "delete")
 TENANT_TYPE = "dezky:tenant:Tenant"
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
-# Objects whose loss loses customer data: mail and its domain, file spaces, and the zone mail depends on.
-DATA_BEARING = {"stalwart:Domain", "stalwart:Account", "ocis:Space", "dns:Zone"}
 SECRET_KEY = re.compile(r"password|secret|token|key", re.IGNORECASE)
 MASK = "[secret]"
 # The engine shows a secret input as this string; the Python dynamic provider's own config is internal.
@@ -54,7 +54,7 @@ class Change:
 
     @property
     def data_bearing(self) -> bool:
-        return f"{self.integration}:{self.kind}" in DATA_BEARING
+        return f"{self.integration}:{self.kind}" in DATA_BEARING_TYPES
 
     @property
     def warning(self) -> str | None:
