@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help preview test validate lint format engine system-packages benchmark clean
+.PHONY: help preview test acceptance validate lint format engine system-packages benchmark clean
 
 help:
 	@echo "make preview   validate every tenant, then pulumi preview of the dev stack"
 	@echo "make test      the whole test suite"
+	@echo "make acceptance the providers against real servers (DEZKY_ACC_* variables, tests/acceptance/README.md)"
 	@echo "make validate  validate tenant files only"
 	@echo "make lint      ruff"
 	@echo "make benchmark run the benchmark scripts"
@@ -36,6 +37,9 @@ preview: $(STAMP) engine
 test: $(STAMP) engine system-packages
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+acceptance: $(STAMP) engine
+	DEZKY_ACCEPTANCE=1 $(PY) -m pytest tests/acceptance $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,1 @@
+"""The emulators held to the real servers: every recording in `tests/recordings/` replayed against them."""
