@@ -1,32 +1,38 @@
-"""Which objects hold customer data, and the rule that none of them is destroyed by accident.
+"""Which objects hold customer data, and the rules that none of them is destroyed by accident.
 
-Mail domains, mailboxes (users and shared ones) and file spaces hold data. Each run exports the set of them
-with their `purge` flag; before the next `up` the runner compares that set with what the tenant files declare
-now. An object that would disappear without having been marked `purge: true` in an earlier run stops the run
-before anything is applied: a deleted file, a removed user or a typo in a domain never loses data silently.
+Mail domains, mailboxes (users and shared ones), file spaces, logins and DNS zones hold data. Marking comes
+first and removal second (two runs), the way Pulumi's `protect` works: an object may be destroyed only when
+the state an earlier run recorded for it carries `purge: true`. Three guards read that mark:
+- the runner previews every apply first, with the same targets, and refuses the run before any write when the
+  plan destroys or replaces an unmarked object (`dezky.engine.guard`);
+- the policy pack says the same in every review;
+- each provider refuses such a delete itself, the last line (`ObjectProvider.holds_data`).
 
-Marking comes first and removal second (two runs), the way Pulumi's `protect` works: the providers refuse to
-delete an object whose recorded state does not carry `purge: true`, so the guard here and theirs agree.
+A whole tenant's data is marked once it is `deleted`, its file says `purge: true`, and the retention period
+has passed since the engine first applied the deletion. That day comes from the stack, where the program
+records it (`tenant_deletions`), never from the file's `deleted_at`, which anyone can back-date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from dezky.tenants.catalog import RETENTION_DAYS
 from dezky.tenants.model import Tenant, TenantStatus
 
 #: the resource types (without the dynamic prefix) whose objects hold customer data
-DATA_BEARING_TYPES = frozenset({"stalwart:Domain", "stalwart:Account", "ocis:Space", "dns:Zone"})
+DATA_BEARING_TYPES = frozenset(
+    {"stalwart:Domain", "stalwart:Account", "ocis:Space", "dns:Zone", "authentik:User"}
+)
 
 
 @dataclass(frozen=True)
 class DataObject:
     tenant: str
-    kind: str  # mail-domain | mailbox | shared-mailbox | space
+    kind: str  # mail-domain | mailbox | shared-mailbox | space | zone | login
     name: str
     purge: bool
 
@@ -49,40 +55,36 @@ def data_object_of(resource_type: str, name: str, props: Mapping[str, Any]) -> D
     if resource_type == "ocis:Space":
         return DataObject(slug, "space", str(props.get("name")), bool(props.get("purge")))
     if resource_type == "dns:Zone":
-        return DataObject(slug, "zone", str(props.get("zone")), False)
+        return DataObject(slug, "zone", str(props.get("zone")), bool(props.get("purge")))
+    if resource_type == "authentik:User":
+        return DataObject(slug, "login", str(props.get("username")), bool(props.get("purge")))
     return None
 
 
-def tenant_purge_allowed(tenant: Tenant, today: dt.date | None = None) -> bool:
-    """A tenant's data may go once it is deleted, its retention has passed and its file says `purge: true`."""
-    if not tenant.purge or tenant.status is not TenantStatus.DELETED or tenant.deleted_at is None:
+def deletion_days(
+    tenants: Iterable[Tenant], recorded: Mapping[str, str] | None, today: dt.date
+) -> dict[str, str]:
+    """The day each deleted tenant's deletion was first applied: as the stack recorded it, else today."""
+    recorded = recorded or {}
+    return {
+        tenant.slug: recorded.get(tenant.slug) or today.isoformat()
+        for tenant in tenants
+        if tenant.status is TenantStatus.DELETED
+    }
+
+
+def tenant_purge_allowed(tenant: Tenant, deleted_since: str | None, today: dt.date) -> bool:
+    """A tenant's data may go once it is deleted, its file says `purge: true`, and the retention period has
+    passed since the day the engine recorded the deletion."""
+    if not tenant.purge or tenant.status is not TenantStatus.DELETED or deleted_since is None:
         return False
-    return (today or dt.date.today()) >= tenant.deleted_at + dt.timedelta(days=RETENTION_DAYS)
+    return today >= dt.date.fromisoformat(deleted_since) + dt.timedelta(days=RETENTION_DAYS)
 
 
-def data_objects(tenants: Iterable[Tenant], today: dt.date | None = None) -> dict[str, DataObject]:
-    found: list[DataObject] = []
-    for tenant in tenants:
-        whole = tenant_purge_allowed(tenant, today)
-        found += [DataObject(tenant.slug, "mail-domain", d, whole) for d in tenant.domains.mail_domains]
-        found += [DataObject(tenant.slug, "mailbox", u.email, whole or u.purge) for u in tenant.users]
-        found += [
-            DataObject(tenant.slug, "shared-mailbox", b.address, whole) for b in tenant.mail.shared_mailboxes
-        ]
-        found += [DataObject(tenant.slug, "space", s.name, whole or s.purge) for s in tenant.files.spaces]
-    return {item.key: item for item in found}
-
-
-def as_output(objects: Mapping[str, DataObject]) -> dict[str, dict[str, Any]]:
-    return {key: asdict(item) for key, item in sorted(objects.items())}
-
-
-def endangered(
-    previous: Mapping[str, Mapping[str, Any]], current: Mapping[str, DataObject]
-) -> list[DataObject]:
-    """Objects the last run recorded, not declared any more, and never marked for purge."""
-    gone = [DataObject(**value) for key, value in previous.items() if key not in current]
-    return sorted((item for item in gone if not item.purge), key=lambda item: item.key)
+def as_provisioned(tenant: Tenant, deleted_since: str | None, today: dt.date) -> Tenant:
+    """The tenant as the components build it: its `purge` holds only once the recorded retention is over."""
+    allowed = tenant_purge_allowed(tenant, deleted_since, today)
+    return tenant if tenant.purge == allowed else tenant.model_copy(update={"purge": allowed})
 
 
 def refusal(objects: list[DataObject]) -> str:
@@ -92,7 +94,8 @@ def refusal(objects: list[DataObject]) -> str:
             f"refusing to destroy {len(objects)} object(s) that hold customer data:",
             *lines,
             "Nothing was applied. To remove data for good, first mark it in the tenant file and apply that:",
-            "  a user or space: `purge: true` on it; a whole tenant: `status: deleted`, `deleted_at`, and after",
-            f"  {RETENTION_DAYS} days `purge: true`. Then remove it from the file in a later change.",
+            "  a user or space: `purge: true` on it; a whole tenant: `status: deleted`, and once",
+            f"  {RETENTION_DAYS} days have passed since that was applied, `purge: true`. Then remove it from",
+            "  the file in a later change.",
         ]
     )

@@ -97,6 +97,9 @@ def _engine_or_exit(call: Any, what: str) -> Any:
     except (EngineNotInstalled, runner.NoSuchTenant) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
+    except runner.RunRefused as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(4) from None
     except auto.CommandError as exc:
         lines = [line for line in str(exc).splitlines() if "error" in line.lower()]
         err.print(f"{what} failed: {lines[0] if lines else exc}", markup=False)

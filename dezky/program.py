@@ -8,6 +8,9 @@ an estate (`dezky:estate`), and bootstrap its host when it describes one (`dezky
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+
 import pulumi
 
 from components.authentik.platform import PlatformIdentity
@@ -15,7 +18,7 @@ from components.tenant.component import Tenant, TenantArgs
 from components.tenant.platform import PlatformSettings, platform_settings
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import StackName
-from dezky.lifecycle import as_output, data_objects
+from dezky.lifecycle import as_provisioned, deletion_days
 from hetzner.estate import Estate, EstateSettings, estate_settings
 from hetzner.host import HostBootstrap, bootstrap_args_from_config
 
@@ -24,7 +27,10 @@ class TenantFilesInvalid(pulumi.RunError):
     """Raised before any resource is registered, so nothing is applied."""
 
 
-def run() -> None:
+def run(recorded_deletions: Mapping[str, str] | None = None, today: dt.date | None = None) -> None:
+    """`recorded_deletions`: the `tenant_deletions` the stack recorded before this run (the runner reads
+    them); a tenant's purge counts only once the retention has passed since that day."""
+    today = today or dt.datetime.now(dt.UTC).date()
     config = pulumi.Config("dezky")
     stack = StackName.parse(pulumi.get_stack())
     platform = platform_settings(config)
@@ -33,14 +39,16 @@ def run() -> None:
         tenants = select_tenants(tenants_folder(config.get("tenantsDir")), stack)
     except InvalidTenantFiles as exc:
         raise TenantFilesInvalid(str(exc)) from None
+    deletions = deletion_days((item.tenant for item in tenants), recorded_deletions, today)
     provisioning = {}
     for loaded in tenants:
-        component = Tenant(loaded.tenant.slug, TenantArgs(tenant=loaded.tenant, platform=platform))
-        provisioning[loaded.tenant.slug] = component.provisioning
+        tenant = as_provisioned(loaded.tenant, deletions.get(loaded.tenant.slug), today)
+        component = Tenant(tenant.slug, TenantArgs(tenant=tenant, platform=platform))
+        provisioning[tenant.slug] = component.provisioning
     pulumi.export("tenants", provisioning)
     pulumi.export("tenant_count", len(tenants))
-    # Read by the runner before the next run: what holds customer data, and whether it may be purged.
-    pulumi.export("data_objects", as_output(data_objects(item.tenant for item in tenants)))
+    # Read by the runner before the next run: the retention clock of each deleted tenant.
+    pulumi.export("tenant_deletions", deletions)
     if estate is not None:
         _export_estate(estate, platform, config)
 

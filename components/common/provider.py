@@ -44,6 +44,10 @@ class ConflictError(Exception):
     """An object with the same natural key exists and differs from what the program declares."""
 
 
+class PurgeRefused(Exception):
+    """A delete of an object that holds customer data, whose recorded state was never marked `purge: true`."""
+
+
 class ObjectProvider(ResourceProvider):
     #: the service this provider talks to, for messages ("PowerDNS", "Authentik", ...)
     service: str = "service"
@@ -53,6 +57,8 @@ class ObjectProvider(ResourceProvider):
     kept_state: tuple[str, ...] = ()
     #: output keys holding secrets: masked in every message this class writes
     secret_outputs: tuple[str, ...] = ()
+    #: the objects hold customer data (mail, files, a login, a zone): deleted only with `purge` in the state
+    holds_data: bool = False
 
     def configure(self, req: ConfigureRequest) -> None:
         self.settings = self.settings_from_config(req.config)
@@ -109,7 +115,7 @@ class ObjectProvider(ResourceProvider):
                 if key != PROVIDER_KEY and (_is_unknown(value) or value != olds.get(key))
             )
         else:
-            before, after = self.normalise(olds), self.normalise(news)
+            before, after = self._recorded(olds), self._recorded(news)
             changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
         replaces = [key for key in changed if key in self.replace_keys]
         return DiffResult(
@@ -125,7 +131,7 @@ class ObjectProvider(ResourceProvider):
         wanted = self.normalise(props)
         if existing is not None and not self._same(existing, wanted):
             if self.adoptable(existing, wanted):
-                return CreateResult(object_id, {**wanted, **self.write(props, existing)})
+                return CreateResult(object_id, {**self._recorded(props), **self.write(props, existing)})
             raise ConflictError(
                 f"{self.service}: {object_id} already exists with different content; "
                 f"the program does not overwrite objects it did not create.\n"
@@ -133,25 +139,46 @@ class ObjectProvider(ResourceProvider):
                 "Remove or fix it by hand, or make the tenant file declare what is there."
             )
         outs = dict(existing) if existing is not None else self.write(props, None)
-        return CreateResult(object_id, {**wanted, **outs})
+        return CreateResult(object_id, {**self._recorded(props), **outs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         current = self.fetch(id_, props)
         if current is None:
             return ReadResult(None, {})  # gone: refresh drops it from state and the next up recreates it
         # On `pulumi import` there is no state yet: the server's answer is all there is.
-        declared = self.normalise(props) if any(key != PROVIDER_KEY for key in props) else {}
+        declared = self._recorded(props) if any(key != PROVIDER_KEY for key in props) else {}
         return ReadResult(id_, {**declared, **current})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if self.holds_data and self._on_server(olds) == self._on_server(news):
+            # Only the purge mark changed: the service has nothing to do, the state records the mark.
+            kept_outputs = {key: value for key, value in olds.items() if key != PROVIDER_KEY}
+            return UpdateResult({**kept_outputs, **self._recorded(news)})
         outs = self.write(news, self.normalise(olds))
         kept = {key: olds[key] for key in self.kept_state if key in olds}
-        return UpdateResult({**self.normalise(news), **outs, **kept})
+        return UpdateResult({**self._recorded(news), **outs, **kept})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        # The last line of the data guard: whatever reached this delete (a targeted run, a plain
+        # `pulumi destroy`, a bug upstream), the state must say the object was marked for purge first.
+        if self.holds_data and not props.get("purge"):
+            raise PurgeRefused(
+                f"{self.service}: refusing to delete {id_}: it holds customer data and its recorded state is "
+                "not marked `purge: true`. Mark it in the tenant file and apply that first; remove it in a "
+                "later change. Nothing was deleted."
+            )
         self.remove(id_, props)
 
     # --- helpers --------------------------------------------------------------------------------------
+
+    def _recorded(self, props: dict[str, Any]) -> dict[str, Any]:
+        """What the state keeps and diffs compare: the normalised object, plus the purge mark of data."""
+        normalised = self.normalise(props)
+        return {**normalised, "purge": bool(props.get("purge"))} if self.holds_data else normalised
+
+    def _on_server(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The part of the inputs the service holds: the purge mark is the program's alone."""
+        return {key: value for key, value in self.normalise(props).items() if key != "purge"}
 
     def _same(self, existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
         return all(existing.get(key) == value for key, value in wanted.items())

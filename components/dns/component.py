@@ -15,8 +15,10 @@ from components.dns.provider import RRsetProvider, ZoneProvider
 class Zone(Resource, module="dns", name="Zone"):
     zone: pulumi.Output[str]
 
-    def __init__(self, name: str, zone: str, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(ZoneProvider(), name, {"zone": zone}, opts)
+    def __init__(
+        self, name: str, zone: str, purge: bool = False, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(ZoneProvider(), name, {"zone": zone, "purge": purge}, opts)
 
 
 class RecordSet(Resource, module="dns", name="RRset"):
@@ -54,6 +56,7 @@ class TenantDnsArgs:
     zones: Sequence[str]
     rrsets: Sequence[RRset]
     deferred: Sequence[DeferredRRset] = field(default=())
+    purge: bool = False  # the zones may be deleted: the tenant is purged
 
 
 class TenantDns(pulumi.ComponentResource):
@@ -62,7 +65,7 @@ class TenantDns(pulumi.ComponentResource):
     def __init__(self, name: str, args: TenantDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dezky:dns:TenantDns", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.zones = {zone: Zone(f"{name}:zone:{zone}", zone, child) for zone in args.zones}
+        self.zones = {zone: Zone(f"{name}:zone:{zone}", zone, args.purge, child) for zone in args.zones}
         self.record_sets: dict[str, RecordSet] = {}
         for rrset in [*args.rrsets, *args.deferred]:
             zone = self.zones[rrset.zone]

@@ -78,6 +78,7 @@ class ZoneProvider(_DnsProvider):
     """A tenant domain's zone. Created if missing, adopted if present; only removed when we created it."""
 
     replace_keys = ("zone",)
+    holds_data = True  # every record of the domain, mail routing included
 
     def object_id(self, props: dict[str, Any]) -> str:
         return props["zone"]

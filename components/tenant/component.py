@@ -17,6 +17,7 @@ from components.ocis.component import TenantFiles, TenantFilesArgs
 from components.stalwart.component import TenantMail, TenantMailArgs
 from components.tenant.platform import PlatformSettings
 from dezky.tenants.model import Tenant as TenantModel
+from dezky.tenants.model import TenantStatus
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Tenant(pulumi.ComponentResource):
                 zones=zones_for(tenant),
                 rrsets=tenant_rrsets(tenant, dns_settings),
                 deferred=dkim_rrsets(self.mail, dns_settings.ttl),
+                purge=tenant.status is TenantStatus.DELETED and tenant.purge,
             ),
             child,
         )

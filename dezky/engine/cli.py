@@ -18,9 +18,13 @@ StackOption = Annotated[
 def _run(operation: str, stack: str, **kwargs: object) -> None:
     try:
         getattr(runner, operation)(stack, **kwargs)
-    except (EngineNotInstalled, runner.DataLossRefused) as exc:
+    except EngineNotInstalled as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    except runner.RunRefused as exc:
+        # Refused before anything was applied: the same verdict and code as a refused review.
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(4) from None
     except auto.CommandError as exc:
         # The engine already printed its diagnostics through on_output; only the verdict is left to say.
         typer.echo(f"pulumi {operation} of stack {stack} failed: {_first_line(exc)}", err=True)

@@ -6,7 +6,10 @@ needs no separately installed language plugin (only the CLI and the Python dynam
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import gc
+import inspect
 import json
 import os
 import socket
@@ -17,6 +20,14 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from dezky.engine.guard import (
+    DataLossRefused,
+    PolicyRefused,
+    RunRefused,
+    policy_refusal,
+    refused_by_policy,
+    unmarked_data,
+)
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import (
     POLICY_PACK,
@@ -27,7 +38,7 @@ from dezky.engine.workspace import (
     pulumi_command,
     state_path,
 )
-from dezky.lifecycle import DataObject, data_objects, endangered, refusal
+from dezky.lifecycle import refusal
 
 TENANT_TYPE = "dezky:tenant:Tenant"
 
@@ -133,8 +144,10 @@ def preview_drift(name: str, options: EngineOptions | None = None, slug: str | N
     return _operation("preview_refresh", name, options, {"target": targets} if targets else {})
 
 
-class DataLossRefused(Exception):
-    """The run would destroy customer data that was never marked for purge; nothing was applied."""
+__all__ = ["DataLossRefused", "PolicyRefused", "RunRefused"]
+
+#: what a preview passes on from the apply it stands in for
+_PREVIEW_OPERATION = {"up": "preview", "destroy": "preview_destroy"}
 
 
 def _operation(operation: str, name: str, options: EngineOptions | None, kwargs: dict[str, Any]) -> Any:
@@ -143,20 +156,86 @@ def _operation(operation: str, name: str, options: EngineOptions | None, kwargs:
     released = release_stale_locks(stack, options)
     if released and options.on_output is not None:
         options.on_output(f"Released the lock of a run that died: {', '.join(released)}\n")
-    # A targeted destroy is checked by the providers themselves, which refuse to delete unmarked data.
-    checks_data = operation in ("preview", "up", "destroy") and not kwargs.get("target")
-    at_risk = endangered_data(stack, options, everything=operation == "destroy") if checks_data else []
-    if at_risk and operation in ("up", "destroy"):
-        raise DataLossRefused(refusal(at_risk))
-    if at_risk and options.on_output is not None:
-        options.on_output(f"WARNING: applying this would be refused.\n{refusal(at_risk)}\n")
     if operation in ("preview", "up"):
         kwargs.setdefault("policy_packs", [str(POLICY_PACK)])
+        kwargs.setdefault("program", program_with_history(stack))
     try:
+        if operation in _PREVIEW_OPERATION:
+            refuse_unsafe_plan(stack, operation, kwargs, options)
+        if operation == "preview":
+            return _preview_with_warning(stack, kwargs, options)
         kwargs = {"on_output": options.on_output, "on_event": options.on_event, "color": "never", **kwargs}
         return getattr(stack, operation)(**kwargs)
     finally:
         collect_abandoned_program()
+
+
+def refuse_unsafe_plan(
+    stack: auto.Stack, operation: str, kwargs: dict[str, Any], options: EngineOptions
+) -> None:
+    """Preview the run exactly as it will be applied (targets, program, policy pack) and stop it before any
+    write when the plan destroys unmarked data or the policy pack refuses it."""
+    preview = getattr(stack, _PREVIEW_OPERATION[operation])
+    accepted = inspect.signature(preview).parameters
+    events: list[auto.EngineEvent] = []
+    try:
+        preview(
+            **{
+                k: v
+                for k, v in kwargs.items()
+                if k in accepted and k not in ("on_event", "on_output", "color")
+            },
+            on_event=events.append,
+            on_output=options.on_output,
+            color="never",
+        )
+    except auto.CommandError:
+        _refuse_if_unsafe(events)  # a preview the policy pack refuses fails: say why, as a refusal
+        raise
+    _refuse_if_unsafe(events)
+
+
+def _refuse_if_unsafe(events: list[auto.EngineEvent]) -> None:
+    at_risk = unmarked_data(events)
+    if at_risk:
+        raise DataLossRefused(refusal(at_risk))
+    violations = refused_by_policy(events)
+    if violations:
+        raise PolicyRefused(policy_refusal(violations))
+
+
+def _preview_with_warning(stack: auto.Stack, kwargs: dict[str, Any], options: EngineOptions) -> Any:
+    events: list[auto.EngineEvent] = []
+
+    def on_event(event: auto.EngineEvent) -> None:
+        events.append(event)
+        if options.on_event is not None:
+            options.on_event(event)
+
+    try:
+        return stack.preview(
+            **{"on_output": options.on_output, "color": "never", **kwargs, "on_event": on_event}
+        )
+    finally:  # a preview the policy pack refuses fails, and says why only here
+        at_risk = unmarked_data(events)
+        if at_risk and options.on_output is not None:
+            options.on_output(f"WARNING: applying this would be refused.\n{refusal(at_risk)}\n")
+
+
+def program_with_history(stack: auto.Stack) -> Callable[[], None]:
+    """The program, told what the stack recorded before this run: the day each tenant's deletion was first
+    applied (the retention clock, which the tenant files cannot move)."""
+    from dezky.program import run  # imported late: the program imports pulumi runtime state
+
+    recorded = stack.outputs().get("tenant_deletions")
+    deletions = dict(recorded.value) if recorded is not None and isinstance(recorded.value, dict) else {}
+    return functools.partial(run, recorded_deletions=deletions, today=today())
+
+
+def today() -> dt.date:
+    """The engine's day, in UTC; `DEZKY_TODAY` (YYYY-MM-DD) moves it for tests of the retention clock."""
+    moved = os.environ.get("DEZKY_TODAY")
+    return dt.date.fromisoformat(moved) if moved else dt.datetime.now(dt.UTC).date()
 
 
 def release_stale_locks(stack: auto.Stack, options: EngineOptions) -> list[str]:
@@ -196,22 +275,6 @@ def _running(pid: int) -> bool:
     # A killed CLI whose parent died too stays a zombie until init reaps it, which some containers never do.
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
-
-
-def endangered_data(stack: auto.Stack, options: EngineOptions, everything: bool = False) -> list[DataObject]:
-    """Data objects the last run recorded that this run would destroy without a `purge: true` mark."""
-    recorded = stack.outputs().get("data_objects")
-    if recorded is None:
-        return []
-    if everything:
-        declared: dict[str, DataObject] = {}
-    else:
-        try:
-            selected = select_tenants(_tenants_folder_of(stack, options), StackName.parse(stack.name))
-        except InvalidTenantFiles:
-            return []  # the program itself stops on invalid files, before anything is applied
-        declared = data_objects(item.tenant for item in selected)
-    return endangered(recorded.value, declared)
 
 
 def _tenants_folder_of(stack: auto.Stack, options: EngineOptions) -> Path:

@@ -18,7 +18,7 @@ from components.dns.provider import RRsetProvider, ZoneProvider
 from components.dns.records import zones_for
 from components.ocis.provider import SpaceProvider
 from components.stalwart.provider import AccountProvider, DomainProvider, MailingListProvider
-from dezky.lifecycle import DATA_BEARING_TYPES, DataObject, data_object_of, tenant_purge_allowed
+from dezky.lifecycle import DATA_BEARING_TYPES, DataObject, data_object_of
 from dezky.policy.state import PolicyContext, Recorded, tenant_of
 from dezky.tenants.catalog import PLANS
 from dezky.tenants.problems import Location, Problem
@@ -105,15 +105,14 @@ DATA_FIELDS: dict[str, tuple[str, ...]] = {
     "shared-mailbox": ("mail", "shared_mailboxes"),
     "space": ("files", "spaces"),
     "zone": ("domains",),
+    "login": ("users",),
 }
 
 
 def _may_destroy(old: Recorded, item: DataObject, context: PolicyContext) -> bool:
-    """Marked `purge: true` by the run that recorded it, or its whole tenant is deleted and past retention."""
-    if item.purge:
-        return True
-    loaded = context.tenants.get(item.tenant)
-    return loaded is not None and tenant_purge_allowed(loaded.tenant)
+    """Marked `purge: true` by the run that recorded it: its own mark, or its tenant's once the retention the
+    engine recorded had passed. Never the tenant file alone, whose `deleted_at` anyone can back-date."""
+    return item.purge
 
 
 def check_data_not_deleted(resources: Sequence[Planned], context: PolicyContext) -> Iterator[Violation]:
@@ -162,6 +161,7 @@ def _field_of(item: DataObject, context: PolicyContext) -> tuple[str | int, ...]
     tenant = loaded.tenant
     names: list[str] = {
         "mailbox": [user.email for user in tenant.users],
+        "login": [user.email for user in tenant.users],
         "shared-mailbox": [box.address for box in tenant.mail.shared_mailboxes],
         "space": [space.name for space in tenant.files.spaces],
         "mail-domain": list(tenant.domains.mail),

@@ -115,7 +115,8 @@ def review_of(events: Iterable[auto.EngineEvent], stacks: Iterable[str] = ()) ->
         for step in steps
         if step.op in _OP_OF and step.type.startswith(DYNAMIC_PREFIX)
     ]
-    violations = sorted({violation_of(event.policy_event) for event in events if event.policy_event})
+    found = {violation_of(event.policy_event) for event in events if event.policy_event}
+    violations = sorted(found, key=lambda v: (not v.mandatory, v.message, v.policy))
     return Review(tuple(sorted(changes, key=_order)), tuple(stacks), violations=tuple(violations))
 
 

@@ -117,12 +117,13 @@ def test_destroy_removes_only_what_the_program_created(project: Project, powerdn
     foreign = RRset("acme-werkzeuge.de", "legacy.acme-werkzeuge.de", "A", 300, ("192.0.2.7",))
     create_by_hand(powerdns, foreign)
 
-    dns_resources = [
+    # Zones hold data and are destroyed only once marked for purge (tests/e2e/test_data_safety.py).
+    record_sets = [
         resource["urn"]
         for resource in project.stack().export_stack().deployment["resources"]
-        if resource["type"].startswith("pulumi-python:dynamic/dns:")
+        if resource["type"] == "pulumi-python:dynamic/dns:RRset"
     ]
-    result = project.destroy(target=dns_resources)
+    result = project.destroy(target=record_sets)
 
     assert result.summary.result == "succeeded"
     assert dns_answer(powerdns, foreign.name, "A") == {"192.0.2.7"}

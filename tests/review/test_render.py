@@ -162,3 +162,37 @@ def test_drift_found_by_a_refresh_shows_the_service_value_against_the_file():
     event["resourcePreEvent"]["metadata"]["old"]["outputs"] = {"quota": 5, "id_on_server": "x"}
 
     assert "`quota: 5 -> 1`" in to_markdown(review_from(event))
+
+
+def policy_event(policy: str, message: str, level: str = "mandatory") -> dict:
+    return {
+        "policyEvent": {
+            "message": f"{policy} description\n{message}",
+            "color": "never",
+            "policyName": policy,
+            "policyPackName": "dezky",
+            "policyPackVersion": "1",
+            "policyPackVersionTag": "1",
+            "enforcementLevel": level,
+        }
+    }
+
+
+def test_two_or_more_refusals_render_in_every_format_with_the_whole_plan():
+    files = f"{TENANT_URN}$dezky:ocis:TenantFiles::acme"
+    space_type = "pulumi-python:dynamic/ocis:Space"
+    space = step_event("delete", space_type, "acme:space:buro", {"name": "Büro"}, None, files)
+    review = review_from(
+        space,
+        policy_event("data-not-deleted", "tenants/acme.yaml:30:5 files.spaces: space Büro would be deleted"),
+        policy_event("data-not-deleted", "tenants/acme.yaml:20:5 mail.shared_mailboxes: box would be deleted"),
+        policy_event("within-plan", "tenants/acme.yaml:9:1 users: 6 accounts", "advisory"),
+    )
+    assert review.blocked
+    assert [v.message.split()[0] for v in review.violations] == [
+        "tenants/acme.yaml:20:5",
+        "tenants/acme.yaml:30:5",
+        "tenants/acme.yaml:9:1",
+    ]
+    for text in (to_markdown(review), terminal_text(review), to_json(review)):
+        assert "acme.yaml:20:5" in text and "acme.yaml:30:5" in text and "space:buro" in text
