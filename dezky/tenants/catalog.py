@@ -10,8 +10,22 @@ PLATFORM_DOMAIN = "dezky.eu"
 GiB = 1024**3
 TiB = 1024**4
 
-# Names a tenant slug may not take: platform hosts, and words that would confuse users or operators.
-RESERVED_SLUGS: frozenset[str] = frozenset(
+# The names the platform itself goes by, which a tenant's slug would collide with:
+# - stacks: the environments (`stacks/Pulumi.<env>.yaml`) and the parts of a split stack, `<env>.<tenant slug>`
+#   beside `<env>.estate` (dezky/engine/workspace.py `StackName`): a tenant `estate` could never get a stack;
+# - the program's own top-level components (dezky/program.py: `estate`, `platform`), its integrations
+#   (components/, hetzner/) and the policy pack;
+# - the platform's own Authentik application (components/authentik/platform.py `OCIS_SLUG`).
+PLATFORM_NAMES: frozenset[str] = frozenset(
+    {
+        "dev", "prod", "estate", "platform", "tenant", "tenants", "stack", "stacks", "pulumi", "policy",
+        "authentik", "ocis", "stalwart", "hetzner",
+    }
+)  # fmt: skip
+
+# Names a tenant slug may not take: the platform's own names, platform hosts, and words that would confuse
+# users or operators. A tenant's platform subdomain (`<slug>.dezky.eu`) may not take them either.
+RESERVED_SLUGS: frozenset[str] = PLATFORM_NAMES | frozenset(
     {
         "admin", "api", "app", "apps", "auth", "autoconfig", "autodiscover", "billing", "cdn", "dav", "dezky",
         "dns", "docs", "files", "ftp", "help", "id", "idp", "imap", "internal", "jmap", "login", "mail",

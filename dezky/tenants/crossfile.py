@@ -4,6 +4,10 @@ A domain also may not sit inside another tenant's domain (`shop.acme.de` when an
 or anything under another tenant's platform subdomain): its DNS zone and its mail would be split between two
 customers. Every tenant in a clash is told, so the problem shows in the file being edited whichever file sorts
 first.
+
+A domain that only looks like another tenant's (`acme.de` spelt with a Cyrillic a, U+0430, beside `acme.de`) is a
+lookalike: the two share a Unicode skeleton (`lookalike.skeleton`), or one's skeleton is inside the other's. Only
+the lookalike's file is told, as the name that passes for the other is the one to change.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from dezky.tenants.catalog import PLATFORM_DOMAIN
+from dezky.tenants.lookalike import is_lookalike, skeleton
 from dezky.tenants.model import Tenant
 
 FieldPath = tuple[str | int, ...]
 Kind = Literal["slug", "domain", "address"]
-Relation = Literal["same", "inside", "contains"]
+Relation = Literal["same", "inside", "contains", "lookalike", "lookalike-inside", "lookalike-contains"]
 
 
 class Claim(NamedTuple):  # a tuple: an estate has tens of thousands of claims, and they are built fast
@@ -32,7 +37,8 @@ class Claim(NamedTuple):  # a tuple: an estate has tens of thousands of claims, 
 @dataclass(frozen=True)
 class Conflict:
     """`claim` clashes with `others`, claims of other tenants: the same value, or a domain `inside` one of
-    theirs, or a domain that `contains` one of theirs."""
+    theirs, or a domain that `contains` one of theirs, or a lookalike of theirs: of the same name (`lookalike`),
+    of one inside theirs or around it (`lookalike-inside`, `lookalike-contains`); `others` then hold one value."""
 
     kind: Kind
     claim: Claim
@@ -56,6 +62,7 @@ def find_conflicts(tenants: Sequence[Tenant]) -> Iterator[Conflict]:
                 yield from _between(kind, claims, claims, "same")
         if kind == "domain":
             yield from _nested_domains(by_value)
+            yield from _lookalike_domains(by_value)
 
 
 def _nested_domains(by_value: dict[str, list[Claim]]) -> Iterator[Conflict]:
@@ -66,6 +73,32 @@ def _nested_domains(by_value: dict[str, list[Claim]]) -> Iterator[Conflict]:
                 continue
             yield from _between("domain", inner_claims, by_value[outer], "inside")
             yield from _between("domain", by_value[outer], inner_claims, "contains")
+
+
+def _lookalike_domains(by_value: dict[str, list[Claim]]) -> Iterator[Conflict]:
+    """Each lookalike against the domains it passes for: the same name, or one inside or around theirs."""
+    lookalikes = [value for value in by_value if is_lookalike(value)]
+    if not lookalikes:  # the usual estate: nothing to compare, no skeleton to build
+        return
+    by_skeleton: dict[str, list[str]] = defaultdict(list)
+    around: dict[str, list[str]] = defaultdict(list)  # skeleton of a parent -> domains under it
+    for value in by_value:
+        own = skeleton(value)
+        by_skeleton[own].append(value)
+        for parent in _parent_domains(own):
+            if parent != PLATFORM_DOMAIN:  # a lookalike of the platform domain is a per-file error
+                around[parent].append(value)
+    for value in lookalikes:
+        own = skeleton(value)
+        for other in by_skeleton[own]:
+            if other != value:
+                yield from _between("domain", by_value[value], by_value[other], "lookalike")
+        for parent in _parent_domains(own):
+            if parent != PLATFORM_DOMAIN:
+                for other in by_skeleton.get(parent, ()):
+                    yield from _between("domain", by_value[value], by_value[other], "lookalike-inside")
+        for other in around.get(own, ()):
+            yield from _between("domain", by_value[value], by_value[other], "lookalike-contains")
 
 
 def _between(

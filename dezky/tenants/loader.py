@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from dezky.tenants.crossfile import find_conflicts
+from dezky.tenants.lookalike import unicode_form
 from dezky.tenants.model import Tenant
 from dezky.tenants.problems import Location, Problem
 from dezky.tenants.rules import check_tenant
@@ -119,6 +120,17 @@ def _cross_file_problems(loaded: Sequence[LoadedTenant]) -> list[Problem]:
         )
         if conflict.relation == "same":
             message = f"{conflict.kind} `{claim.value}` is also claimed by {owners}"
+        elif conflict.relation.startswith("lookalike"):
+            like = {
+                "lookalike": "",
+                "lookalike-inside": "a domain inside ",
+                "lookalike-contains": "a domain around ",
+            }
+            message = (
+                f"domain `{unicode_form(claim.value)}` ({claim.value}) looks like {like[conflict.relation]}"
+                f"`{unicode_form(conflict.others[0].value)}`, claimed by {owners}; a lookalike of another "
+                "tenant's domain is refused"
+            )
         else:
             relation = "is inside" if conflict.relation == "inside" else "contains"
             message = f"domain `{claim.value}` {relation} `{conflict.others[0].value}`, claimed by {owners}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
+import urllib.parse
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -25,6 +27,7 @@ from pydantic import (
 )
 
 from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS
+from dezky.tenants.limits import AUTHENTIK_USERNAME_MAX, ocis_space_name_problem
 
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 _LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$")
@@ -33,6 +36,10 @@ _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # third and fourth place (where `xn--` marks punycode, which needs IDNA's full checks).
 _PLAIN_DOMAIN = re.compile(r"(?:(?!-)(?!..--)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}")
 _TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
+# What a URL may hold (RFC 3986) less the characters that break out of an attribute or a quoted string where
+# another system puts it: quotes, angle brackets, backslash, backtick, braces, pipe, caret and spaces.
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]*")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 @functools.lru_cache(maxsize=16384)  # a tenant's addresses share a few domains; IDNA checks are costly
@@ -85,8 +92,44 @@ def _unreserved_slug(value: str) -> str:
 
 
 def _https_url(value: str) -> str:
-    if not value.startswith("https://") or len(value) <= len("https://") or " " in value:
+    """A well-formed `https://host/...` URL: it goes into Authentik as is and from there into every login page."""
+    if not value.startswith("https://"):
         raise ValueError("must be an https:// URL")
+    odd = sorted({c for c in value if not c.isprintable() or unicodedata.category(c).startswith(("Z", "C"))})
+    if odd:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in odd)
+        raise ValueError(f"must not contain spaces or control characters (found {shown})")
+    unsafe = sorted({c for c in value if c.isascii() and not _URL_CHARS.fullmatch(c)})
+    if unsafe:
+        shown = " ".join("`` ` ``" if c == "`" else f"`{c}`" for c in unsafe)
+        raise ValueError(f"must not contain {shown}; write such characters percent-encoded (%XX)")
+    if not value.isascii():
+        raise ValueError("must be ASCII: write the host in punycode (xn--...) and percent-encode the path")
+    if _BAD_PERCENT.search(value):
+        raise ValueError("has a `%` that does not start a percent-encoded byte (%XX)")
+    parts = urllib.parse.urlsplit(value)
+    if "@" in parts.netloc:
+        raise ValueError("must not carry a user name or password before the host (`user@`)")
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError("must name a host after https://")
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError:
+        raise ValueError("has a port that is not a number from 0 to 65535") from None
+    try:
+        normalise_domain(host)
+    except ValueError:
+        raise ValueError(f"`{host}` is not a host name; use the logo's fully qualified domain name") from None
+    return value
+
+
+_SPACE_NAME_PATTERN = r'^[^/\\.:?*"<>|]+$'  # OCIS_SPACE_NAME_FORBIDDEN as a JSON Schema pattern
+
+
+def _ocis_space_name(value: str) -> str:
+    if problem := ocis_space_name_problem(value):
+        raise ValueError(problem)
     return value
 
 
@@ -172,13 +215,28 @@ class Domains(Strict):
 
 
 class User(Strict):
-    email: Email
+    email: Annotated[
+        Email,
+        Field(
+            description=f"the user's address, also their Authentik username (at most {AUTHENTIK_USERNAME_MAX} characters)"
+        ),
+    ]
     name: Text
     role: Role = Role.MEMBER
     status: UserStatus = UserStatus.ACTIVE
     aliases: tuple[Email, ...] = ()
     quota: Quota | None = None
     purge: bool = Field(default=False, description="allow removing this user's mailbox and account for good")
+
+    @field_validator("email")
+    @classmethod
+    def _fits_authentik_username(cls, value: str) -> str:
+        if len(value) > AUTHENTIK_USERNAME_MAX:
+            raise ValueError(
+                f"`{value}` has {len(value)} characters; it is the user's Authentik username, which holds at "
+                f"most {AUTHENTIK_USERNAME_MAX}"
+            )
+        return value
 
 
 class SharedMailbox(Strict):
@@ -213,7 +271,17 @@ class SpaceMember(Strict):
 
 
 class Space(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/\\]+$")]
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            # For editors only: the validator below says which character is wrong, and checks OCIS's byte limit.
+            json_schema_extra={"pattern": _SPACE_NAME_PATTERN},
+            description="the space's name in OCIS: none of / \\ . : ? * \" < > |, at most 255 bytes in UTF-8",
+        ),
+        AfterValidator(_ocis_space_name),
+    ]
     quota: Quota
     description: Annotated[str, Field(max_length=500)] = ""
     members: tuple[SpaceMember, ...] = ()

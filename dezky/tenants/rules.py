@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pydantic import ByteSize
 
 from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS, RETENTION_DAYS, Feature, Plan
+from dezky.tenants.limits import DNS_NAME_MAX, LONGEST_MAIL_DOMAIN_PREFIX, MAIL_DOMAIN_MAX, space_alias
+from dezky.tenants.lookalike import is_lookalike, mixed_scripts, skeleton, unicode_form
 from dezky.tenants.model import Tenant, TenantStatus, domain_of
 
 Finding = tuple[tuple[str | int, ...], str]
@@ -19,7 +21,14 @@ Finding = tuple[tuple[str | int, ...], str]
 def check_tenant(tenant: Tenant, file_name: str) -> list[Finding]:
     """Every rule-breaking `(field path, message)` in a tenant whose shape is already valid."""
     findings = list(_check_file_name(tenant, file_name))
-    for rule in (_check_lifecycle, _check_platform_subdomain, _check_addresses, _check_members):
+    rules = (
+        _check_lifecycle,
+        _check_platform_subdomain,
+        _check_domain_scripts,
+        _check_addresses,
+        _check_members,
+    )
+    for rule in rules:
         findings.extend(rule(tenant))
     plan = PLANS[tenant.plan]
     for plan_rule in (_check_seats, _check_user_quotas, _check_features, _check_file_quota):
@@ -68,11 +77,53 @@ def _check_platform_subdomain(tenant: Tenant) -> Iterator[Finding]:
                 f"`{own}` is reserved for the platform; choose another name",
             )
     for index, domain in enumerate(tenant.domains.mail_domains):
-        if domain == PLATFORM_DOMAIN or domain.endswith("." + PLATFORM_DOMAIN):
-            loc = ("domains", "primary") if index == 0 else ("domains", "mail", index - 1)
+        loc = ("domains", "primary") if index == 0 else ("domains", "mail", index - 1)
+        if _inside_platform(domain):
             yield (
                 loc,
                 f"`{domain}` is inside the platform domain {PLATFORM_DOMAIN}; use the tenant's own domain",
+            )
+        elif is_lookalike(domain) and _inside_platform(skeleton(domain)):
+            yield (
+                loc,
+                (
+                    f"`{unicode_form(domain)}` ({domain}) looks like the platform domain {PLATFORM_DOMAIN} or a "
+                    "name under it; use the tenant's own domain"
+                ),
+            )
+        if len(domain) > MAIL_DOMAIN_MAX:
+            yield (
+                loc,
+                (
+                    f"`{domain}` has {len(domain)} characters; its DKIM record `{LONGEST_MAIL_DOMAIN_PREFIX}<domain>` "
+                    f"must fit the {DNS_NAME_MAX} characters of a DNS name, so a mail domain has at most "
+                    f"{MAIL_DOMAIN_MAX}"
+                ),
+            )
+
+
+def _inside_platform(domain: str) -> bool:
+    return domain == PLATFORM_DOMAIN or domain.endswith("." + PLATFORM_DOMAIN)
+
+
+def _check_domain_scripts(tenant: Tenant) -> Iterator[Finding]:
+    """A label that mixes scripts (a Cyrillic a, U+0430, in a Latin name) passes for another name: refused."""
+    own = tenant.domains.platform_subdomain
+    declared = [
+        (("domains", "primary"), tenant.domains.primary),
+        *((("domains", "mail", i), domain) for i, domain in enumerate(tenant.domains.mail)),
+        *([(("domains", "platform_subdomain"), own)] if own else []),
+    ]
+    for loc, domain in declared:
+        mixed = mixed_scripts(domain)
+        if mixed is not None:
+            label, scripts = mixed
+            yield (
+                loc,
+                (
+                    f"`{unicode_form(domain)}` ({domain}) mixes {' and '.join(scripts)} letters in `{label}`; "
+                    "use the letters of one script in a label, so the name cannot pass for another"
+                ),
             )
 
 
@@ -124,14 +175,26 @@ def _check_members(tenant: Tenant) -> Iterator[Finding]:
                     f"`{member}` is not a user of this tenant",
                 )
     seen_spaces: dict[str, int] = {}
+    seen_aliases: dict[str, int] = {}
     for i, space in enumerate(tenant.files.spaces):
-        key = space.name.casefold()
+        key, alias = space.name.casefold(), space_alias(tenant.slug, space.name)
         if key in seen_spaces:
             yield (
                 ("files", "spaces", i, "name"),
                 f"space `{space.name}` is declared twice (also at [{seen_spaces[key]}])",
             )
+        elif alias in seen_aliases:
+            # The program knows a space by this alias (its natural key in OCIS): the two would be one space.
+            other = tenant.files.spaces[seen_aliases[alias]].name
+            yield (
+                ("files", "spaces", i, "name"),
+                (
+                    f"space `{space.name}` and space `{other}` (at [{seen_aliases[alias]}]) both become the OCIS "
+                    f"space `{alias}`; rename one of them"
+                ),
+            )
         seen_spaces.setdefault(key, i)
+        seen_aliases.setdefault(alias, i)
         principals: set[str] = set()
         for j, member in enumerate(space.members):
             principal = member.user or f"group:{member.group}"

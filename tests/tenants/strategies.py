@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from dezky.tenants import PLANS, RESERVED_SLUGS
 from dezky.tenants.catalog import RETENTION_DAYS, Feature, Plan
+from dezky.tenants.limits import OCIS_SPACE_NAME_FORBIDDEN, space_alias
 from dezky.tenants.model import Role, SpaceRole, TenantGroup, TenantStatus, UserStatus, normalise_domain
 
 GiB = 1024**3
@@ -140,8 +141,10 @@ def _user(draw: st.DrawFn, email: str, plan: Plan) -> dict[str, Any]:
 
 
 def _spaces(draw: st.DrawFn, plan: Plan, emails: list[str]) -> list[dict[str, Any]]:
-    space_names = texts.filter(lambda s: "/" not in s and "\\" not in s)
-    names = draw(st.lists(space_names, max_size=3, unique_by=lambda s: s.strip().casefold()))
+    space_names = texts.filter(lambda s: not any(c in s for c in OCIS_SPACE_NAME_FORBIDDEN))
+    # One space per name and per OCIS space: `Büro` and `buro` would be the same one.
+    unique = (lambda s: s.strip().casefold(), lambda s: space_alias("x", s.strip()))
+    names = draw(st.lists(space_names, max_size=3, unique_by=unique))
     budget = plan.file_quota // GiB // max(len(names), 1)
     spaces = []
     for name in names:

@@ -109,13 +109,115 @@ def test_space_member_names_exactly_one_user_or_group(tmp_path: Path, member: di
 # --- branding ----------------------------------------------------------------------------------------------
 
 
+def logo_problems(folder: Path, url: str) -> list[tuple[str, str]]:
+    return problems(folder, tenant(branding={"title": "Berg", "logo_url": url}))
+
+
 @pytest.mark.parametrize(
-    "url", ["http://kanzlei-berg.de/logo.svg", "https://", "ftp://x.de/l.png", "logo.svg"]
+    "url",
+    [
+        "http://kanzlei-berg.de/logo.svg",
+        "ftp://x.de/l.png",
+        "logo.svg",
+        "//cdn.de/l.png",
+        "HTTPS://x.de/l.png",
+    ],
 )
 def test_logo_must_be_an_https_url(tmp_path: Path, url: str) -> None:
-    branding = {"title": "Berg", "logo_url": url}
+    assert logo_problems(tmp_path, url) == [("branding.logo_url", "must be an https:// URL")]
 
-    assert problems(tmp_path, tenant(branding=branding)) == [("branding.logo_url", "must be an https:// URL")]
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://kanzlei-berg.de/logo.svg",
+        "https://cdn.kanzlei-berg.de:8443/img/logo%20neu.png?v=2&size=64#top",
+        "https://xn--mller-kva.de/l.png",  # an internationalised host in punycode
+        "https://kanzlei-berg.de",  # no path
+        "https://static.kanzlei-berg.de/a_b~c/(1)/logo-2026.svg;v=1",
+    ],
+)
+def test_a_well_formed_https_url_to_a_host_is_accepted(tmp_path: Path, url: str) -> None:
+    assert logo_problems(tmp_path, url) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("https://x.de/logo .png", "U+0020"),  # a space
+        ("https://x.de/\tlogo.png", "U+0009"),  # a tab
+        ("https://x.de/lo\x00go.png", "U+0000"),
+        ("https://x.de/lo\x1bgo.png", "U+001B"),  # escape, which starts a terminal control sequence
+        ("https://x.de/logo.png\rX", "U+000D"),
+        ("https://x.de/lo\u200bgo.png", "U+200B"),  # a zero-width space
+        ("https://x.de/lo\u202ego.png", "U+202E"),  # right-to-left override
+        ("https://x.de/\u00a0logo.png", "U+00A0"),  # no-break space
+        ("https://x.de/a b\tc.png", "U+0009, U+0020"),  # every one is named
+    ],
+)
+def test_logo_url_with_spaces_or_control_characters_is_refused(tmp_path: Path, url: str, found: str) -> None:
+    # The file is written by YAML, which escapes these (`\t`, `\0`, `\u200b`): as a tenant file would spell them.
+    assert logo_problems(tmp_path, url) == [
+        ("branding.logo_url", f"must not contain spaces or control characters (found {found})")
+    ]
+
+
+def test_whitespace_around_the_logo_url_is_trimmed(tmp_path: Path) -> None:
+    assert logo_problems(tmp_path, "  https://x.de/logo.png\n") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ('https://x.de/logo.png"onerror="alert(1)', '`"`'),
+        ("https://x.de/logo.png'onerror='alert(1)", "`'`"),
+        ("https://x.de/<script>.png", "`<` `>`"),
+        ("https://x.de\\@evil.example/logo.png", "`\\`"),
+        ("https://x.de/`id`.png", "`` ` ``"),
+        ("https://x.de/{a}|b^c.png", "`^` `{` `|` `}`"),
+    ],
+)
+def test_logo_url_with_quotes_or_markup_characters_is_refused(tmp_path: Path, url: str, shown: str) -> None:
+    assert logo_problems(tmp_path, url) == [
+        ("branding.logo_url", f"must not contain {shown}; write such characters percent-encoded (%XX)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://", "must name a host after https://"),
+        ("https:///logo.png", "must name a host after https://"),
+        ("https://:443/logo.png", "must name a host after https://"),
+        ("https://?logo.png", "must name a host after https://"),
+        ("https://user@x.de/logo.png", "must not carry a user name or password before the host (`user@`)"),
+        ("https://user:pw@x.de/logo.png", "must not carry a user name or password before the host (`user@`)"),
+        (
+            "https://x.de@evil.example/logo.png",
+            "must not carry a user name or password before the host (`user@`)",
+        ),
+        ("https://x.de:99999/logo.png", "has a port that is not a number from 0 to 65535"),
+        ("https://x.de:http/logo.png", "has a port that is not a number from 0 to 65535"),
+        ("https://x..de/logo.png", "`x..de` is not a host name; use the logo's fully qualified domain name"),
+        (
+            "https://localhost/logo.png",
+            "`localhost` is not a host name; use the logo's fully qualified domain name",
+        ),
+        (
+            "https://192.0.2.1/logo.png",
+            "`192.0.2.1` is not a host name; use the logo's fully qualified domain name",
+        ),
+        ("https://[::1]/logo.png", "`::1` is not a host name; use the logo's fully qualified domain name"),
+        ("https://-x.de/logo.png", "`-x.de` is not a host name; use the logo's fully qualified domain name"),
+        ("https://x.de/100%.png", "has a `%` that does not start a percent-encoded byte (%XX)"),
+        (
+            "https://müller.de/l.png",
+            "must be ASCII: write the host in punycode (xn--...) and percent-encode the path",
+        ),
+    ],
+)
+def test_logo_url_must_name_a_host_and_nothing_else_before_it(tmp_path: Path, url: str, message: str) -> None:
+    assert logo_problems(tmp_path, url) == [("branding.logo_url", message)]
 
 
 @pytest.mark.parametrize("colour", ["red", "#fff", "1f4e79", "#1f4e7g", "#1f4e7900"])

@@ -69,6 +69,7 @@ def test_every_example_tenant_validates_against_the_schema(tenant_file: Path) ->
         "wrong-type",
         "bad-enum-value",
         "unknown-plan",
+        "space-name-forbidden-character",
     ],
 )
 def test_schema_rejects_the_shape_errors_an_editor_can_flag(broken: str) -> None:
