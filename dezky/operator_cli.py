@@ -21,7 +21,7 @@ from rich.table import Table
 from dezky.engine import runner
 from dezky.engine.workspace import ROOT, EngineNotInstalled
 from dezky.live_users import live_users
-from dezky.review.changed import GitFailed, changed_tenants, only_tenants
+from dezky.review.changed import ChangeScope, GitFailed, change_scope, only_tenants
 from dezky.review.drift import drift_of
 from dezky.review.preview import preview_review
 from dezky.review.render import render, to_terminal
@@ -55,7 +55,8 @@ def review(
     stack: StackOption = "dev",
     output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.TERMINAL,
     changed_since: Annotated[
-        str | None, typer.Option(help="Only tenants whose file changed since this git ref.")
+        str | None,
+        typer.Option(help="Only what changed since the merge-base with this git ref (code: every tenant)."),
     ] = None,
     refresh: Annotated[bool, typer.Option(help="Read every object back first, to show drift too.")] = False,
     exit_code: Annotated[
@@ -66,13 +67,19 @@ def review(
 ) -> None:
     """Preview the stack and show its changes per tenant and integration, data-loss warnings first."""
     options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir, on_output=None)
-    slugs = _changed_or_exit(changed_since, work_dir) if changed_since else None
-    if slugs is not None and not slugs:
-        out.print(f"No tenant file changed since {changed_since}; nothing to preview.", markup=False)
+    scope = _changed_or_exit(changed_since, work_dir) if changed_since else None
+    if scope is not None and scope.every_tenant:
+        out.print(
+            f"{scope.because} changed: this can affect every tenant, so all are previewed.", markup=False
+        )
+    elif scope is not None and not scope.tenants:
+        out.print(
+            f"Nothing the program is made of changed since {changed_since}; nothing to preview.", markup=False
+        )
         return
     result = _engine_or_exit(lambda: preview_review(stack, options, refresh), f"preview of stack {stack}")
-    if slugs is not None:
-        result = only_tenants(result, slugs)
+    if scope is not None and not scope.every_tenant:
+        result = only_tenants(result, set(scope.tenants))
     if output_format is Format.TERMINAL:
         out.print(to_terminal(result))
     else:
@@ -83,9 +90,9 @@ def review(
         raise typer.Exit(3)
 
 
-def _changed_or_exit(ref: str, repo: Path) -> set[str]:
+def _changed_or_exit(ref: str, repo: Path) -> ChangeScope:
     try:
-        return changed_tenants(ref, repo)
+        return change_scope(ref, repo)
     except GitFailed as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None

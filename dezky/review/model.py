@@ -21,11 +21,24 @@ ESTATE = "estate"
 OPS = ("create", "update", "replace", "delete")
 TENANT_TYPE = "dezky:tenant:Tenant"
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
-SECRET_KEY = re.compile(r"password|secret|token|key", re.IGNORECASE)
-MASK = "[secret]"
-# The engine shows a secret input as this string; the Python dynamic provider's own config is internal.
+# The engine shows a value flagged secret as this string; the Python dynamic provider's own config is internal.
 ENGINE_SECRET = "[secret]"
+# The engine's stand-in for a value known only once another resource is applied (`UnknownStringValue`).
+ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 INTERNAL_KEYS = {"__provider"}
+#: inputs that hold a size in bytes, shown in the unit a tenant file uses
+SIZE_KEYS = frozenset({"quota"})
+_UNITS = (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+
+
+class Shown(str):
+    """A value as the review shows it, not as data: `[secret]`, `(known after apply)`, `200 GiB`."""
+
+    __slots__ = ()
+
+
+MASK = Shown("[secret]")
+KNOWN_AFTER_APPLY = Shown("(known after apply)")
 
 # Replacements show up as three steps (replace, create-replacement, delete-replaced); one is counted.
 _OP_OF = {
@@ -200,13 +213,24 @@ def _state(step: auto.StepEventMetadata) -> auto.StepEventStateMetadata | None:
 
 
 def masked(key: str, value: Any) -> Any:
-    """Secrets never reach a review: the engine's own secret marks, and anything under a secret-like name."""
-    if value in (None, "", [], {}):
-        return value
-    if SECRET_KEY.search(key) or value == ENGINE_SECRET:
+    """The value as a reviewer reads it. Secrets are masked by the engine's own secret flag, never guessed
+    from a name (`include_claims_in_id_token` is a setting); unknowns read `(known after apply)`; sizes in
+    bytes read in the units of the tenant file."""
+    if value == ENGINE_SECRET:
         return MASK
+    if value == ENGINE_UNKNOWN:
+        return KNOWN_AFTER_APPLY
     if isinstance(value, Mapping):
         return {k: masked(str(k), v) for k, v in value.items()}
     if isinstance(value, list):
         return [masked(key, item) for item in value]
+    if key in SIZE_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return size_text(value)
     return value
+
+
+def size_text(size: int) -> Shown:
+    for unit, factor in _UNITS:
+        if size >= factor and size % factor == 0:
+            return Shown(f"{size // factor} {unit}")
+    return Shown(f"{size} bytes")

@@ -15,7 +15,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from dezky.review.model import OPS, Change, PolicyViolation, PropertyChange, Review
+from dezky.review.model import OPS, Change, PolicyViolation, PropertyChange, Review, Shown
 
 MARKDOWN_LIMIT = 60_000
 _SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
@@ -37,6 +37,8 @@ def violation_text(violation: PolicyViolation) -> str:
 
 
 def value_text(value: Any) -> str:
+    if isinstance(value, Shown):
+        return str(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

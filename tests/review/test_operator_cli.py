@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from dezky.cli import app
 from dezky.engine.workspace import ROOT
 from dezky.operator_cli import with_status
-from dezky.review.changed import changed_tenants
+from dezky.review.changed import ChangeScope, change_scope, changed_tenants
 from dezky.tenants.model import TenantStatus
 
 runner = CliRunner()
@@ -135,7 +135,7 @@ def test_review_with_no_changed_tenant_runs_no_engine(tmp_path: Path):
     result = invoke("review", "--changed-since", "HEAD", "--work-dir", str(tmp_path))
 
     assert result.exit_code == 0, result.output
-    assert "No tenant file changed since HEAD" in result.output
+    assert "Nothing the program is made of changed since HEAD; nothing to preview." in result.output
 
 
 def test_review_with_an_unknown_ref_says_so(tmp_path: Path):
@@ -143,7 +143,7 @@ def test_review_with_an_unknown_ref_says_so(tmp_path: Path):
 
     result = invoke("review", "--changed-since", "no-such-ref", "--work-dir", str(tmp_path))
 
-    assert result.exit_code == 2 and "git diff --name-only no-such-ref failed" in result.output
+    assert result.exit_code == 2 and "git merge-base no-such-ref HEAD failed" in result.output
 
 
 def test_a_comment_after_the_status_is_kept():
@@ -157,3 +157,54 @@ def test_a_comment_after_the_status_is_kept():
 def test_a_file_without_a_status_line_gets_a_clear_refusal():
     with pytest.raises(ValueError, match="no top-level `status:` line"):
         with_status("slug: acme\n  status: active\n", TenantStatus.SUSPENDED, dt.date(2026, 6, 1))
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-qm", message)
+
+
+def test_changed_since_compares_with_the_merge_base_not_with_a_main_that_moved_on(folder: Path):
+    repo = folder.parent
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, "tenants")
+    git(repo, "checkout", "-q", "-b", "feature")
+    (folder / "acme.yaml").write_text((folder / "acme.yaml").read_text() + "\n")
+    commit(repo, "edit acme")
+    git(repo, "checkout", "-q", "main")
+    (folder / "nordlicht.yaml").write_text((folder / "nordlicht.yaml").read_text() + "\n")
+    commit(repo, "main moves on: nordlicht")
+    git(repo, "checkout", "-q", "feature")
+
+    assert change_scope("main", repo) == ChangeScope(tenants=frozenset({"acme"}))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "components/ocis/provider.py",
+        "dezky/program.py",
+        "stacks/Pulumi.prod.yaml",
+        "pyproject.toml",
+        "policy/x.py",
+    ],
+)
+def test_a_change_to_code_config_or_dependencies_affects_every_tenant(folder: Path, path: str):
+    repo = folder.parent
+    git(repo, "init", "-q")
+    commit(repo, "tenants")
+    (repo / path).parent.mkdir(parents=True, exist_ok=True)
+    (repo / path).write_text("changed\n")
+
+    assert change_scope("HEAD", repo) == ChangeScope(every_tenant=True, because=path)
+
+
+def test_a_change_to_docs_or_tests_affects_no_tenant(folder: Path):
+    repo = folder.parent
+    git(repo, "init", "-q")
+    commit(repo, "tenants")
+    for path in ("README.md", "tests/test_x.py", ".github/workflows/pr.yml"):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text("changed\n")
+
+    assert change_scope("HEAD", repo) == ChangeScope()

@@ -53,22 +53,60 @@ def test_changes_are_grouped_by_tenant_then_integration(golden: Review):
     assert dict(golden.counts("acme", "stalwart")) == {"create": 1, "update": 1}
 
 
-def test_engine_secrets_and_secret_named_keys_are_masked():
-    parent = f"{TENANT_URN}$dezky:stalwart:TenantMail::acme"
+def test_only_values_the_engine_flags_secret_are_masked_and_settings_with_secret_like_names_show():
+    parent = f"{TENANT_URN}$dezky:authentik:TenantIdentity::acme"
     event = step_event(
         "update",
-        "pulumi-python:dynamic/stalwart:Account",
-        "acme:mail:user:a@acme.de",
-        {"password": "hunter2", "api_token": "t-1", "note": "[secret]", "quota": 1},
-        {"password": "hunter3", "api_token": "t-2", "note": "[secret]", "quota": 2},
+        "pulumi-python:dynamic/authentik:OAuth2Provider",
+        "acme:oauth2:portal",
+        {
+            "client_secret": "[secret]",
+            "include_claims_in_id_token": False,
+            "access_token_validity": "minutes=5",
+        },
+        {
+            "client_secret": "[secret]",
+            "include_claims_in_id_token": True,
+            "access_token_validity": "minutes=10",
+        },
         parent,
     )
 
     text = to_markdown(review_from(event))
 
-    assert "hunter" not in text and "t-1" not in text and "t-2" not in text
-    assert '`password: "[secret]" -> "[secret]"`' in text
-    assert "`quota: 1 -> 2`" in text
+    assert "`include_claims_in_id_token: false -> true`" in text
+    assert '`access_token_validity: "minutes=5" -> "minutes=10"`' in text
+    assert "client_secret" not in text  # unchanged: a masked secret never shows as a change
+
+
+def test_a_secret_value_is_masked_wherever_it_sits():
+    parent = f"{TENANT_URN}$dezky:stalwart:TenantMail::acme"
+    event = step_event(
+        "create", "pulumi-python:dynamic/stalwart:Account", "acme:mail:user:a@acme.de",
+        None, {"credentials": {"0": {"secret": "[secret]"}}, "note": "[secret]"}, parent,
+    )  # fmt: skip
+
+    [change] = review_from(event).changes
+
+    assert {p.name: p.new for p in change.properties} == {
+        "credentials": {"0": {"secret": "[secret]"}},
+        "note": "[secret]",
+    }
+
+
+def test_unknown_values_read_known_after_apply_and_sizes_read_in_file_units():
+    parent = f"{TENANT_URN}$dezky:ocis:TenantFiles::acme"
+    event = step_event(
+        "update", "pulumi-python:dynamic/ocis:Space", "acme:space:projekte",
+        {"quota": 200 * 1024**3, "owner": "u-1"},
+        {"quota": 250 * 1024**3 + 512 * 1024**2, "owner": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}, parent,
+    )  # fmt: skip
+
+    text = to_markdown(review_from(event))
+
+    assert "`quota: 200 GiB -> 256512 MiB`" in text
+    assert '`owner: "u-1" -> (known after apply)`' in text
+    assert "04da6b54" not in text
 
 
 def test_replacing_a_data_bearing_object_is_a_warning_and_a_plain_one_is_not():
@@ -161,7 +199,7 @@ def test_drift_found_by_a_refresh_shows_the_service_value_against_the_file():
     )
     event["resourcePreEvent"]["metadata"]["old"]["outputs"] = {"quota": 5, "id_on_server": "x"}
 
-    assert "`quota: 5 -> 1`" in to_markdown(review_from(event))
+    assert "`quota: 5 bytes -> 1 bytes`" in to_markdown(review_from(event))
 
 
 def policy_event(policy: str, message: str, level: str = "mandatory") -> dict:
@@ -185,7 +223,9 @@ def test_two_or_more_refusals_render_in_every_format_with_the_whole_plan():
     review = review_from(
         space,
         policy_event("data-not-deleted", "tenants/acme.yaml:30:5 files.spaces: space Büro would be deleted"),
-        policy_event("data-not-deleted", "tenants/acme.yaml:20:5 mail.shared_mailboxes: box would be deleted"),
+        policy_event(
+            "data-not-deleted", "tenants/acme.yaml:20:5 mail.shared_mailboxes: box would be deleted"
+        ),
         policy_event("within-plan", "tenants/acme.yaml:9:1 users: 6 accounts", "advisory"),
     )
     assert review.blocked
