@@ -19,10 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from dezky.engine import runner
+from dezky.engine.cli import YesOption, plan_confirmation
 from dezky.engine.workspace import ROOT, EngineNotInstalled
 from dezky.live_users import live_users
 from dezky.review.changed import ChangeScope, GitFailed, change_scope, only_tenants
 from dezky.review.drift import drift_of
+from dezky.review.model import ESTATE
 from dezky.review.preview import preview_review
 from dezky.review.render import render, to_terminal
 from dezky.tenants import load_tenants
@@ -107,6 +109,9 @@ def _engine_or_exit(call: Any, what: str) -> Any:
     except runner.RunRefused as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(4) from None
+    except runner.Declined as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
     except auto.CommandError as exc:
         lines = [line for line in str(exc).splitlines() if "error" in line.lower()]
         err.print(f"{what} failed: {lines[0] if lines else exc}", markup=False)
@@ -228,17 +233,26 @@ def _print_drift(stack: str, slug: str | None, options: runner.EngineOptions) ->
     out.print(f"drift: {len(found)} object(s) changed outside the program", markup=False)
     for item in found:
         out.print(f"  {item.tenant}: {item.describe()}", markup=False)
-    out.print(f"Repair with `dezky reconcile SLUG --stack {stack}` (or a full `dezky up`).", markup=False)
+        for line in item.details():
+            out.print(f"      {line}", markup=False)
+    # An up alone compares the files with the state, which the drift check did not change: it must refresh.
+    tenants = sorted({item.tenant for item in found} - {ESTATE})
+    repairs = [f"dezky reconcile {tenant} --stack {stack}" for tenant in tenants]
+    out.print(
+        "Repair with: " + " ; ".join([*repairs] or [f"dezky up --refresh --stack {stack}"]), markup=False
+    )
 
 
 def reconcile(
     slug: Annotated[str, typer.Argument()],
     stack: StackOption = "dev",
+    yes: YesOption = False,
     work_dir: WorkDirOption = ROOT,
     state_dir: StateDirOption = None,
 ) -> None:
-    """Read the tenant's objects back, then repair what drifted; other tenants are not touched."""
-    options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir)
+    """Read the tenant's objects back, then repair what drifted to its deployed file; others are not touched."""
+    confirm = plan_confirmation(yes, stack)
+    options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir, confirm=confirm)
     result = _engine_or_exit(
         lambda: runner.reconcile(stack, slug, options), f"reconcile of {slug} on {stack}"
     )

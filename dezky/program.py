@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 
 import pulumi
 
@@ -27,16 +28,21 @@ class TenantFilesInvalid(pulumi.RunError):
     """Raised before any resource is registered, so nothing is applied."""
 
 
-def run(recorded_deletions: Mapping[str, str] | None = None, today: dt.date | None = None) -> None:
+def run(
+    recorded_deletions: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+    tenants_dir: Path | None = None,
+) -> None:
     """`recorded_deletions`: the `tenant_deletions` the stack recorded before this run (the runner reads
-    them); a tenant's purge counts only once the retention has passed since that day."""
+    them); a tenant's purge counts only once the retention has passed since that day. `tenants_dir`: where
+    the tenant files are, instead of the stack's `dezky:tenantsDir` (reconcile reads the deployed commit's)."""
     today = today or dt.datetime.now(dt.UTC).date()
     config = pulumi.Config("dezky")
     stack = StackName.parse(pulumi.get_stack())
     platform = platform_settings(config)
     estate = estate_settings(config) if stack.includes_estate else None  # validated before anything registers
     try:
-        tenants = select_tenants(tenants_folder(config.get("tenantsDir")), stack)
+        tenants = select_tenants(tenants_dir or tenants_folder(config.get("tenantsDir")), stack)
     except InvalidTenantFiles as exc:
         raise TenantFilesInvalid(str(exc)) from None
     deletions = deletion_days((item.tenant for item in tenants), recorded_deletions, today)

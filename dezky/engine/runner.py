@@ -20,6 +20,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from dezky.engine.checkout import deployed_tenant_files, require_deployable
 from dezky.engine.guard import (
     DataLossRefused,
     PolicyRefused,
@@ -49,6 +50,12 @@ class EngineOptions:
     state_dir: Path | None = None
     on_output: Callable[[str], Any] | None = print
     on_event: Callable[[auto.EngineEvent], Any] | None = None
+    #: asked with the planned changes (`{"create": 3, ...}`) before an apply that changes anything; None: apply
+    confirm: Callable[[dict[str, int]], bool] | None = None
+
+
+class Declined(Exception):
+    """The operator answered no to the plan; nothing was applied."""
 
 
 def open_stack(name: str, options: EngineOptions | None = None) -> auto.Stack:
@@ -113,21 +120,24 @@ def reconcile(name: str, slug: str, options: EngineOptions | None = None) -> aut
     The refresh records what changed by hand (drift) or disappeared; the targeted up repairs it. Other
     tenants are neither read nor touched.
     """
-    _require_tenant_file(name, slug, options or EngineOptions())
-    targets = tenant_targets(name, slug)
-    _operation("refresh", name, options, {"target": targets})
-    return _operation("up", name, options, {"target": targets})
+    options = options or EngineOptions()
+    stack = open_stack(name, options)
+    with deployed_tenant_files(stack, _tenants_folder_of(stack, options)) as deployed:
+        _require_tenant_file(name, slug, deployed)
+        targets = tenant_targets(name, slug)
+        _operation("refresh", name, options, {"target": targets})
+        return _operation(
+            "up", name, options, {"target": targets, "program": program_with_history(stack, deployed)}
+        )
 
 
 class NoSuchTenant(Exception):
     """Reconcile names a tenant the stack does not run (no file, or a file that does not validate)."""
 
 
-def _require_tenant_file(name: str, slug: str, options: EngineOptions) -> None:
+def _require_tenant_file(name: str, slug: str, folder: Path) -> None:
     # A targeted up would delete whatever the program no longer declares under the targets: without its file,
     # that is the whole tenant. Removing a tenant goes through its file and a full, checked `up` instead.
-    stack = open_stack(name, options)
-    folder = _tenants_folder_of(stack, options)
     try:
         selected = select_tenants(folder, StackName.parse(name))
     except InvalidTenantFiles as exc:
@@ -144,7 +154,7 @@ def preview_drift(name: str, options: EngineOptions | None = None, slug: str | N
     return _operation("preview_refresh", name, options, {"target": targets} if targets else {})
 
 
-__all__ = ["DataLossRefused", "PolicyRefused", "RunRefused"]
+__all__ = ["DataLossRefused", "Declined", "PolicyRefused", "RunRefused"]
 
 #: what a preview passes on from the apply it stands in for
 _PREVIEW_OPERATION = {"up": "preview", "destroy": "preview_destroy"}
@@ -161,7 +171,10 @@ def _operation(operation: str, name: str, options: EngineOptions | None, kwargs:
         kwargs.setdefault("program", program_with_history(stack))
     try:
         if operation in _PREVIEW_OPERATION:
-            refuse_unsafe_plan(stack, operation, kwargs, options)
+            require_deployable(stack, options.work_dir)
+            planned = refuse_unsafe_plan(stack, operation, kwargs, options)
+            if planned and options.confirm is not None and not options.confirm(planned):
+                raise Declined(f"{operation} of stack {name} declined; nothing was applied")
         if operation == "preview":
             return _preview_with_warning(stack, kwargs, options)
         kwargs = {"on_output": options.on_output, "on_event": options.on_event, "color": "never", **kwargs}
@@ -172,9 +185,9 @@ def _operation(operation: str, name: str, options: EngineOptions | None, kwargs:
 
 def refuse_unsafe_plan(
     stack: auto.Stack, operation: str, kwargs: dict[str, Any], options: EngineOptions
-) -> None:
+) -> dict[str, int]:
     """Preview the run exactly as it will be applied (targets, program, policy pack) and stop it before any
-    write when the plan destroys unmarked data or the policy pack refuses it."""
+    write when the plan destroys unmarked data or the policy pack refuses it; else the planned changes."""
     preview = getattr(stack, _PREVIEW_OPERATION[operation])
     accepted = inspect.signature(preview).parameters
     events: list[auto.EngineEvent] = []
@@ -193,6 +206,15 @@ def refuse_unsafe_plan(
         _refuse_if_unsafe(events)  # a preview the policy pack refuses fails: say why, as a refusal
         raise
     _refuse_if_unsafe(events)
+    return planned_changes(events)
+
+
+def planned_changes(events: list[auto.EngineEvent]) -> dict[str, int]:
+    """How many resources the plan creates, updates, replaces and deletes (unchanged ones left out)."""
+    ops = [e.resource_pre_event.metadata.op for e in events if e.resource_pre_event is not None]
+    counted = {"create": auto.OpType.CREATE, "update": auto.OpType.UPDATE, "replace": auto.OpType.REPLACE}
+    counted["delete"] = auto.OpType.DELETE
+    return {name: n for name, op in counted.items() if (n := ops.count(op))}
 
 
 def _refuse_if_unsafe(events: list[auto.EngineEvent]) -> None:
@@ -222,14 +244,14 @@ def _preview_with_warning(stack: auto.Stack, kwargs: dict[str, Any], options: En
             options.on_output(f"WARNING: applying this would be refused.\n{refusal(at_risk)}\n")
 
 
-def program_with_history(stack: auto.Stack) -> Callable[[], None]:
+def program_with_history(stack: auto.Stack, tenants_dir: Path | None = None) -> Callable[[], None]:
     """The program, told what the stack recorded before this run: the day each tenant's deletion was first
     applied (the retention clock, which the tenant files cannot move)."""
     from dezky.program import run  # imported late: the program imports pulumi runtime state
 
     recorded = stack.outputs().get("tenant_deletions")
     deletions = dict(recorded.value) if recorded is not None and isinstance(recorded.value, dict) else {}
-    return functools.partial(run, recorded_deletions=deletions, today=today())
+    return functools.partial(run, recorded_deletions=deletions, today=today(), tenants_dir=tenants_dir)
 
 
 def today() -> dt.date:

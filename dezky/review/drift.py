@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pulumi import automation as auto
 
-from dezky.review.model import DYNAMIC_PREFIX, tenant_of, urn_name
+from dezky.review.model import DYNAMIC_PREFIX, INTERNAL_KEYS, PropertyChange, masked, tenant_of, urn_name
+from dezky.review.render import value_text
 
 
 @dataclass(frozen=True, order=True)
@@ -18,10 +19,16 @@ class Drift:
     kind: str
     name: str
     gone: bool  # removed from its service; otherwise changed
+    #: what the service holds now against what the last run recorded (Terraform's "changed outside")
+    changes: tuple[PropertyChange, ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
         what = "removed" if self.gone else "changed"
         return f"{self.integration} {self.kind} {self.name}: {what} outside the program"
+
+    def details(self) -> list[str]:
+        """`is_active: true -> false`, one line per drifted property (recorded -> on the service now)."""
+        return [f"{c.name}: {value_text(c.old)} -> {value_text(c.new)}" for c in self.changes]
 
 
 def drift_of(events: Iterable[auto.EngineEvent]) -> list[Drift]:
@@ -40,7 +47,17 @@ def _drifted(step: auto.StepEventMetadata) -> bool:
 def _drift(step: auto.StepEventMetadata, parents: dict[str, str]) -> Drift:
     integration, _, kind = step.type.removeprefix(DYNAMIC_PREFIX).partition(":")
     gone = step.op == auto.OpType.DELETE
-    return Drift(tenant_of(step.urn, parents), integration, kind, urn_name(step.urn), gone)
+    changes = () if gone else tuple(_changed_outputs(step))
+    return Drift(tenant_of(step.urn, parents), integration, kind, urn_name(step.urn), gone, changes)
+
+
+def _changed_outputs(step: auto.StepEventMetadata) -> list[PropertyChange]:
+    recorded = (step.old.outputs if step.old else None) or {}
+    now = (step.new.outputs if step.new else None) or {}
+    keys = sorted(
+        k for k in set(recorded) | set(now) if k not in INTERNAL_KEYS and recorded.get(k) != now.get(k)
+    )
+    return [PropertyChange(k, masked(k, recorded.get(k)), masked(k, now.get(k))) for k in keys]
 
 
 def drift_counts(drifts: Iterable[Drift]) -> Counter[tuple[str, str]]:

@@ -123,7 +123,7 @@ def test_status_drift_finds_a_user_disabled_by_hand_and_reconcile_repairs_it(pro
     jonas()["is_active"] = False
 
     drifted = dezky(project, "status", "acme", "--drift")
-    repaired = dezky(project, "reconcile", "acme")
+    repaired = dezky(project, "reconcile", "acme", "--yes")
     after = dezky(project, "status", "acme", "--drift")
 
     assert drifted.exit_code == 0, drifted.output
@@ -131,6 +131,8 @@ def test_status_drift_finds_a_user_disabled_by_hand_and_reconcile_repairs_it(pro
     assert "acme: authentik User acme:user:jonas.weber@acme-werkzeuge.de: changed outside the program" in (
         drifted.output
     )
+    assert "is_active: true -> false" in drifted.output
+    assert "Repair with: dezky reconcile acme --stack dev" in drifted.output
     assert repaired.exit_code == 0, repaired.output
     assert "acme reconciled on dev: 1 update" in repaired.output
     assert jonas()["is_active"] is True
@@ -153,3 +155,29 @@ def test_users_shows_each_users_login_and_mailbox_as_the_services_have_them(proj
     assert services["Anna Schmidt"] == ["active", "enabled"]
     assert services["Jonas Weber"] == ["disabled", "enabled"]  # the file says active: drift, shown as it is
     assert "missing" in before.output  # nothing provisioned yet
+
+
+def test_drift_is_not_repaired_by_a_plain_up_but_by_up_with_refresh(project: Project, authentik):
+    project.up()
+    jonas = next(u for u in authentik.instance.users.values() if u["username"].startswith("jonas.weber@"))
+    jonas["is_active"] = False
+
+    plain = project.up()
+    assert jonas["is_active"] is False, "a plain up compares with the state, which still says active"
+    assert set(plain.summary.resource_changes) == {"same"}
+
+    refreshed = project.up(refresh=True)
+
+    assert jonas["is_active"] is True
+    assert refreshed.summary.resource_changes.get("update") == 1
+
+
+def test_reconcile_without_yes_and_without_a_terminal_refuses_and_applies_nothing(project: Project, authentik):
+    project.up()
+    writes = authentik.writes
+
+    result = dezky(project, "reconcile", "acme")
+
+    assert result.exit_code == 2
+    assert "without --yes" in result.output
+    assert authentik.writes == writes
