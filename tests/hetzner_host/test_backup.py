@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import random
+import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from typer.testing import CliRunner
 from dezky.cli import app
 from hetzner.backup import (
     MANIFEST_NAME,
+    SUBSET_SLICES,
     TAG,
     BackupPlan,
     Dump,
@@ -35,7 +38,9 @@ from hetzner.backup import (
     render_backup_script,
     restic,
     restore_drill,
+    rotating_subset,
     snapshots,
+    valid_subset,
     verify_restore,
 )
 from tests.fixtures.openssh import OpenSshServer
@@ -152,23 +157,198 @@ def test_damaged_repository_is_detected_by_check_read_data(backed_up: BackedUp, 
         check(damaged, read_data=True)
 
 
-def test_restore_drill_exits_0_on_a_good_repository_and_2_on_a_damaged_one(
+# --- the restore drill: what a restore on a new machine (no restic cache) would see ----------------------
+
+
+def test_restore_drill_passes_an_intact_repository_without_reading_or_writing_the_cache(
+    backed_up: BackedUp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("RESTIC_CACHE_DIR", str(cache))
+
+    result = drill(backed_up.plan.repository, tmp_path / "restore")
+
+    assert result.exit_code == 0, result.output
+    assert f"{len(backed_up.originals) + 1} file(s) verified" in result.output
+    assert re.search(r"check --read-data-subset \d+/11: no errors", result.output), result.output
+    assert list(cache.iterdir()) == []  # --no-cache: nothing read from or written to a cache
+
+
+@dataclass(frozen=True)
+class Damage:
+    name: str
+    #: flips one byte of, or deletes, one file of the repository folder; returns what it damaged
+    apply: Callable[[Repository, Path], str]
+    #: with the warm cache a plain `restic restore` still succeeds: the damage is what the cache hides
+    hidden_by_cache: bool
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    content = bytearray(path.read_bytes())
+    content[offset] ^= 0x01
+    path.chmod(0o600)
+    path.write_bytes(bytes(content))
+
+
+def packs_by_type(repository: Repository) -> dict[str, list[tuple[str, dict]]]:
+    """`tree` and `data` -> [(pack id, its first blob)], from the repository's index, read without the cache;
+    a pack holds blobs of one type only. Largest packs first."""
+    found: dict[str, list[tuple[str, dict, int]]] = {"tree": [], "data": []}
+    for index_id in restic(repository, "list", "index", no_cache=True).split():
+        index = json.loads(restic(repository, "cat", "index", index_id, no_cache=True))
+        for pack in index["packs"]:
+            blob = pack["blobs"][0]
+            size = sum(b["length"] for b in pack["blobs"])
+            found[blob["type"]].append((pack["id"], blob, size))
+    return {
+        kind: [(pid, blob) for pid, blob, _ in sorted(packs, key=lambda p: -p[2])]
+        for kind, packs in found.items()
+    }
+
+
+def pack_file(root: Path, pack_id: str) -> Path:
+    return root / "data" / pack_id[:2] / pack_id
+
+
+def flip_in_pack(kind: str) -> Callable[[Repository, Path], str]:
+    def apply(repository: Repository, root: Path) -> str:
+        pack_id, blob = packs_by_type(repository)[kind][0]
+        flip_byte(pack_file(root, pack_id), blob["offset"] + blob["length"] // 2)  # inside the blob itself
+        return f"{kind} pack {pack_id}"
+
+    return apply
+
+
+def delete_pack(kind: str) -> Callable[[Repository, Path], str]:
+    def apply(repository: Repository, root: Path) -> str:
+        pack_id, _ = packs_by_type(repository)[kind][0]
+        pack_file(root, pack_id).unlink()
+        return f"{kind} pack {pack_id} (deleted)"
+
+    return apply
+
+
+def flip_in_folder(folder: str) -> Callable[[Repository, Path], str]:
+    def apply(repository: Repository, root: Path) -> str:
+        path = sorted((root / folder).iterdir())[0]
+        flip_byte(path, path.stat().st_size // 2)
+        return f"{folder}/{path.name}"
+
+    return apply
+
+
+DAMAGES = [
+    Damage("tree-pack-byte", flip_in_pack("tree"), hidden_by_cache=True),
+    Damage("index-byte", flip_in_folder("index"), hidden_by_cache=True),
+    Damage("snapshot-byte", flip_in_folder("snapshots"), hidden_by_cache=True),
+    Damage("data-pack-byte", flip_in_pack("data"), hidden_by_cache=False),
+    Damage("tree-pack-missing", delete_pack("tree"), hidden_by_cache=True),
+    Damage("data-pack-missing", delete_pack("data"), hidden_by_cache=False),
+]
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.name)
+def test_restore_drill_exits_4_on_damage_even_when_a_warm_cache_hides_it(
+    backed_up: BackedUp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Damage
+):
+    # The host's situation: its restic cache was filled from the intact repository, which then got damaged.
+    monkeypatch.setenv("RESTIC_CACHE_DIR", str(tmp_path / "cache"))
+    repository, root = repository_copy(backed_up, tmp_path)
+    restic(repository, "restore", "latest", "--target", str(tmp_path / "warm-up"))
+    damaged = damage.apply(repository, root)
+
+    plain = subprocess.run(
+        repository.argv("restore", "latest", "--target", str(tmp_path / "cached"), "--verify"),
+        capture_output=True, text=True, errors="replace", check=False,
+    )  # fmt: skip
+    result = drill(repository, tmp_path / "drill")
+
+    if damage.hidden_by_cache:  # the premise: with the cache, restic itself does not notice the damage
+        assert plain.returncode == 0, f"{damaged}: {plain.stderr}"
+    assert result.exit_code == 4, f"{damaged}:\n{result.output}"
+    assert "restore drill failed: the repository is damaged" in result.output
+    assert "exited with 1" in result.output  # restic's own report follows
+    assert "file(s) verified" not in result.output
+
+
+def test_restore_drill_exits_3_when_the_repository_cannot_be_opened(backed_up: BackedUp, tmp_path: Path):
+    wrong = tmp_path / "wrong-password"
+    wrong.write_text("not the password\n")
+    main = backed_up.plan.repository
+
+    bad_password = drill(Repository(main.location, str(wrong), main.sftp_command), tmp_path / "a")
+    no_repository = drill(replace(main, location=f"sftp:storagebox:{tmp_path}/nothing-here"), tmp_path / "b")
+
+    for result in (bad_password, no_repository):
+        assert result.exit_code == 3, result.output
+        assert "could not be reached, opened or locked" in result.output
+    assert "wrong password" in bad_password.output
+
+
+def test_restore_drill_exits_2_on_invalid_options_before_running_restic(backed_up: BackedUp, tmp_path: Path):
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "file").write_text("x")
+    main = backed_up.plan.repository
+
+    not_empty = drill(main, occupied)
+    bad_subset = drill(main, tmp_path / "restore", "--read-data-subset", "all")
+
+    assert (not_empty.exit_code, bad_subset.exit_code) == (2, 2), (not_empty.output, bad_subset.output)
+    assert "not an empty folder" in not_empty.output and "expected n/t" in bad_subset.output
+
+
+def test_rotating_subset_visits_every_slice_on_daily_weekly_and_monthly_schedules():
+    start = dt.date(2026, 11, 30)
+    for period in (1, 7, 14, 28, 30, 31):
+        seen = {rotating_subset(start + dt.timedelta(days=period * run)) for run in range(SUBSET_SLICES)}
+        assert seen == {f"{n}/{SUBSET_SLICES}" for n in range(1, SUBSET_SLICES + 1)}, period
+
+
+@pytest.mark.parametrize(
+    ("subset", "valid"),
+    [("1/11", True), ("11/11", True), ("12/11", False), ("0/5", False), ("1/300", False), ("10%", True),
+     ("2.5%", True), ("0%", False), ("101%", False), ("500M", True), ("0", False), ("all", False), ("", False)],
+)  # fmt: skip
+def test_read_data_subset_is_checked_as_restic_checks_it(subset: str, valid: bool):
+    assert valid_subset(subset) is valid
+
+
+def test_restore_drill_exits_5_when_the_restored_files_do_not_match_the_manifest(
     backed_up: BackedUp, tmp_path: Path
 ):
-    good, damaged = backed_up.plan.repository, damaged_copy(backed_up, tmp_path)
+    repository = Repository(str(tmp_path / "repo"), backed_up.plan.repository.password_file)
+    restic(repository, "init")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "file").write_text("as restored")
+    without_manifest = restic(repository, "backup", str(staging))
+    first = drill(repository, tmp_path / "first")
+    wrong = hashlib.sha256(b"as written at backup time").hexdigest()
+    (staging / MANIFEST_NAME).write_bytes(f"{wrong}  {staging / 'file'}\0".encode())
+    restic(repository, "backup", str(staging))
+    second = drill(repository, tmp_path / "second")
 
-    ok = drill(good, tmp_path / "good")
-    broken = drill(damaged, tmp_path / "broken")
-
-    assert ok.exit_code == 0, ok.output
-    assert f"{len(backed_up.originals) + 1} file(s) verified" in ok.output
-    assert broken.exit_code == 2, broken.output
+    assert without_manifest and (first.exit_code, second.exit_code) == (5, 5), (first.output, second.output)
+    assert f"expected one {MANIFEST_NAME} in the restored snapshot, found 0" in first.output
+    assert f"differs: {staging / 'file'}" in second.output
+    assert "verification failed: 0 missing, 1 differ of 1 file(s)" in second.output
 
 
-def drill(repository: Repository, target: Path):
+def drill(repository: Repository, target: Path, *extra: str):
     options = ["--repository", repository.location, "--password-file", repository.password_file]
-    options += ["--target", str(target), "--sftp-command", str(repository.sftp_command)]
+    options += ["--target", str(target), *extra]
+    options += ["--sftp-command", repository.sftp_command] if repository.sftp_command else []
     return CliRunner().invoke(app, ["restore-drill", *options])
+
+
+def repository_copy(backed_up: BackedUp, tmp_path: Path) -> tuple[Repository, Path]:
+    """A copy of the storage box repository (same id, so it shares a restic cache with it), and its folder."""
+    copy = tmp_path / "copy"
+    shutil.copytree(backed_up.sftp_root / "storagebox", copy)
+    main = backed_up.plan.repository
+    return Repository(f"sftp:storagebox:{copy}", main.password_file, main.sftp_command), copy
 
 
 def damaged_copy(backed_up: BackedUp, tmp_path: Path) -> Repository:
