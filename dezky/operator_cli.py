@@ -109,7 +109,7 @@ def _engine_or_exit(call: Any, what: str) -> Any:
     except runner.RunRefused as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(4) from None
-    except runner.Declined as exc:
+    except (runner.Declined, runner.ServiceUnreachable) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     except auto.CommandError as exc:

@@ -44,7 +44,7 @@ def _run(operation: str, stack: str, yes: bool = True, **kwargs: object) -> None
     options = runner.EngineOptions(confirm=plan_confirmation(yes, stack))
     try:
         getattr(runner, operation)(stack, options, **kwargs)
-    except runner.Declined as exc:
+    except (runner.Declined, runner.ServiceUnreachable) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     except EngineNotInstalled as exc:

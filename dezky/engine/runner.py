@@ -29,6 +29,8 @@ from dezky.engine.guard import (
     refused_by_policy,
     unmarked_data,
 )
+from dezky.engine.processes import children_stopped_on_interrupt
+from dezky.engine.reachability import ServiceUnreachable, require_reachable
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import (
     POLICY_PACK,
@@ -154,8 +156,10 @@ def preview_drift(name: str, options: EngineOptions | None = None, slug: str | N
     return _operation("preview_refresh", name, options, {"target": targets} if targets else {})
 
 
-__all__ = ["DataLossRefused", "Declined", "PolicyRefused", "RunRefused"]
+__all__ = ["DataLossRefused", "Declined", "PolicyRefused", "RunRefused", "ServiceUnreachable"]
 
+#: the operations whose providers call the services (a preview of new objects calls none)
+_TALKS_TO_SERVICES = frozenset({"up", "destroy", "refresh", "preview_refresh"})
 #: what a preview passes on from the apply it stands in for
 _PREVIEW_OPERATION = {"up": "preview", "destroy": "preview_destroy"}
 
@@ -169,6 +173,9 @@ def _operation(operation: str, name: str, options: EngineOptions | None, kwargs:
     if operation in ("preview", "up"):
         kwargs.setdefault("policy_packs", [str(POLICY_PACK)])
         kwargs.setdefault("program", program_with_history(stack))
+    if operation in _TALKS_TO_SERVICES and any(_tenants_folder_of(stack, options).glob("*.y*ml")):
+        config = {key: value.value for key, value in stack.get_all_config().items()}
+        require_reachable(config, name)
     try:
         if operation in _PREVIEW_OPERATION:
             require_deployable(stack, options.work_dir)
@@ -178,7 +185,8 @@ def _operation(operation: str, name: str, options: EngineOptions | None, kwargs:
         if operation == "preview":
             return _preview_with_warning(stack, kwargs, options)
         kwargs = {"on_output": options.on_output, "on_event": options.on_event, "color": "never", **kwargs}
-        return getattr(stack, operation)(**kwargs)
+        with children_stopped_on_interrupt():  # the plugins run in process groups of their own
+            return getattr(stack, operation)(**kwargs)
     finally:
         collect_abandoned_program()
 

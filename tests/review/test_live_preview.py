@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
@@ -13,6 +18,7 @@ from typer.testing import CliRunner
 from components.dns.powerdns import PowerDnsBackend, PowerDnsSettings
 from components.dns.records import zones_for
 from dezky.cli import app
+from dezky.engine.processes import children_of
 from dezky.review.events import event_to_json
 from dezky.review.model import review_of
 from dezky.review.render import to_markdown
@@ -49,7 +55,7 @@ def test_review_of_a_real_preview_shows_the_edit_and_warns_about_the_removed_spa
     assert "The policy pack refuses this change" in text
     assert "POLICY data-not-deleted: tenants/acme.yaml" in text and "space Projekte of tenant acme" in text
     assert "DELETES ocis Space `acme:space:projekte` of acme: it holds customer data" in text
-    assert "`quota: 10737418240 -> 21474836480`" in text
+    assert "`quota: 10 GiB -> 20 GiB`" in text
     assert "ciphertext" not in text and "__provider" not in text
 
 
@@ -172,7 +178,9 @@ def test_drift_is_not_repaired_by_a_plain_up_but_by_up_with_refresh(project: Pro
     assert refreshed.summary.resource_changes.get("update") == 1
 
 
-def test_reconcile_without_yes_and_without_a_terminal_refuses_and_applies_nothing(project: Project, authentik):
+def test_reconcile_without_yes_and_without_a_terminal_refuses_and_applies_nothing(
+    project: Project, authentik
+):
     project.up()
     writes = authentik.writes
 
@@ -181,3 +189,63 @@ def test_reconcile_without_yes_and_without_a_terminal_refuses_and_applies_nothin
     assert result.exit_code == 2
     assert "without --yes" in result.output
     assert authentik.writes == writes
+
+
+def test_a_drift_check_with_a_service_down_fails_at_once_naming_it(project: Project):
+    project.up()
+    stack = project.stack()
+    stack.set_config("dezky:stalwartUrl", auto.ConfigValue("http://127.0.0.1:9"))  # nothing listens on 9
+    started = time.monotonic()
+
+    result = dezky(project, "status", "acme", "--drift")
+
+    assert result.exit_code == 1, result.output
+    assert time.monotonic() - started < 20
+    assert result.output.count("Stalwart at http://127.0.0.1:9: Connection refused") == 1
+
+
+def test_interrupting_a_drift_check_stops_every_process_it_started(project: Project, authentik):
+    project.up()
+    authentik.hang_seconds = 120
+    authentik.fail_next("GET", "/core/users/*", "hang", times=1000)
+    options = ["--work-dir", str(project.work_dir), "--state-dir", str(project.work_dir / ".state")]
+    check = subprocess.Popen([str(DEZKY), "status", "acme", "--drift", *options])
+    try:
+        providers = wait_for(lambda: [p for p in children_of(check.pid) if "pulumi.dynamic" in cmdline(p)])
+        started = children_of(check.pid)
+
+        check.send_signal(signal.SIGINT)
+        check.wait(timeout=30)
+    finally:
+        if check.poll() is None:
+            check.kill()
+
+    assert providers, "the drift check had started its provider processes"
+    time.sleep(1)
+    assert [(pid, cmdline(pid)) for pid in started if alive(pid)] == [], "left behind"
+
+
+DEZKY = Path(sys.executable).parent / "dezky"
+
+
+def wait_for(found: Callable[[], list[int]], timeout: float = 120) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := found():
+            return result
+        time.sleep(0.5)
+    return []
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
