@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dezky.engine import runner
-from dezky.engine.cli import YesOption, plan_confirmation
+from dezky.engine.cli import YesOption, apply_options
 from dezky.engine.workspace import ROOT, EngineNotInstalled
 from dezky.live_users import live_users
 from dezky.review.changed import ChangeScope, GitFailed, change_scope, only_tenants
@@ -251,11 +251,14 @@ def reconcile(
     state_dir: StateDirOption = None,
 ) -> None:
     """Read the tenant's objects back, then repair what drifted to its deployed file; others are not touched."""
-    confirm = plan_confirmation(yes, stack)
-    options = runner.EngineOptions(work_dir=work_dir, state_dir=state_dir, confirm=confirm)
-    result = _engine_or_exit(
-        lambda: runner.reconcile(stack, slug, options), f"reconcile of {slug} on {stack}"
-    )
+    options, progress = apply_options(yes, stack, work_dir=work_dir, state_dir=state_dir)
+    try:
+        result = _engine_or_exit(
+            lambda: runner.reconcile(stack, slug, options), f"reconcile of {slug} on {stack}"
+        )
+    finally:
+        if progress is not None:
+            progress.finish()
     changes = {op: n for op, n in result.summary.resource_changes.items() if op != "same"}
     done = ", ".join(f"{n} {op}" for op, n in sorted(changes.items())) or "nothing to repair"
     out.print(f"[green]✓[/] {slug} reconciled on {stack}: {done}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pulumi import automation as auto
 
 from dezky.engine import runner
+from dezky.engine.progress import ApplyProgress
 from dezky.engine.workspace import EngineNotInstalled
 
 StackOption = Annotated[
@@ -22,26 +23,44 @@ YesOption = Annotated[
 ]
 
 
-def plan_confirmation(yes: bool, stack: str) -> Callable[[dict[str, int]], bool] | None:
-    """How an apply asks: not at all with --yes; on a terminal, as `pulumi up` does; otherwise it refuses."""
-    if yes:
-        return None
-    if not sys.stdin.isatty():
+def plan_confirmation(
+    yes: bool, stack: str, progress: ApplyProgress | None = None
+) -> Callable[[dict[str, int]], bool]:
+    """How an apply goes ahead: at once with --yes; on a terminal, when the operator says yes to the plan, as
+    `pulumi up` asks; without a terminal and without --yes, not at all. `progress` learns the plan's size."""
+    if not yes and not sys.stdin.isatty():
         typer.echo(
             f"refusing to apply to stack {stack} without --yes: there is no terminal to confirm the plan on",
             err=True,
         )
         raise typer.Exit(2)
 
-    def ask(planned: dict[str, int]) -> bool:
+    def go_ahead(planned: dict[str, int]) -> bool:
+        if progress is not None:
+            progress.planned(planned)
+        if yes:
+            return True
         counts = ", ".join(f"{n} to {op}" for op, n in planned.items())
         return typer.confirm(f"Apply these changes to stack {stack} ({counts})?", default=False)
 
-    return ask
+    return go_ahead
+
+
+def apply_options(
+    yes: bool, stack: str, **settings: Any
+) -> tuple[runner.EngineOptions, ApplyProgress | None]:
+    """Engine options for an apply from the command line: the plan confirmed, progress shown on a terminal."""
+    progress = ApplyProgress(sys.stderr) if sys.stderr.isatty() else None
+    options = runner.EngineOptions(
+        confirm=plan_confirmation(yes, stack, progress),
+        on_event=progress.on_event if progress is not None else None,
+        **settings,
+    )
+    return options, progress
 
 
 def _run(operation: str, stack: str, yes: bool = True, **kwargs: object) -> None:
-    options = runner.EngineOptions(confirm=plan_confirmation(yes, stack))
+    options, progress = apply_options(yes, stack)
     try:
         getattr(runner, operation)(stack, options, **kwargs)
     except (runner.Declined, runner.ServiceUnreachable) as exc:
@@ -58,6 +77,9 @@ def _run(operation: str, stack: str, yes: bool = True, **kwargs: object) -> None
         # The engine already printed its diagnostics through on_output; only the verdict is left to say.
         typer.echo(f"pulumi {operation} of stack {stack} failed: {_first_line(exc)}", err=True)
         raise typer.Exit(1) from None
+    finally:
+        if progress is not None:
+            progress.finish()
 
 
 def _first_line(exc: Exception) -> str:
