@@ -20,6 +20,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from dezky.engine import output_drain
 from dezky.engine.checkout import deployed_tenant_files, require_deployable
 from dezky.engine.guard import (
     DataLossRefused,
@@ -44,6 +45,8 @@ from dezky.engine.workspace import (
 from dezky.lifecycle import refusal
 
 TENANT_TYPE = "dezky:tenant:Tenant"
+
+output_drain.install()  # the inline program runs in this process: its end-of-program wait, O(1) per output
 
 
 @dataclass(frozen=True)
