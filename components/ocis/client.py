@@ -3,18 +3,21 @@
 Written against `specs/libre-graph-api-v1.0-2c0073c.yaml` plus three behaviours of the real server that the spec
 does not list (owncloud/ocis `services/graph/pkg/service/v0/drives.go`): `DELETE /v1.0/drives/{id}` disables a
 space, the same call with the header `Purge: T` destroys a disabled one, and `PATCH /v1.0/drives/{id}` with
-`Restore: T` enables it again. Every request goes through `components.common.http.send`.
+`Restore: T` enables it again. Every request goes through `components.common.http.send`, except a
+space's create, which must never be resent blindly (`create_drive`).
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 from urllib.parse import quote
 
 import httpx
+import stamina
 
-from components.common.http import ApiClient
+from components.common.http import MAX_WAIT_SECONDS, RETRY_ATTEMPTS, RETRY_STATUSES, ApiClient, ApiError
 
 SERVICE = "OCIS"
 
@@ -31,11 +34,22 @@ RecipientType = Literal["user", "group"]
 
 @dataclass(frozen=True)
 class OcisSettings:
-    """Where OCIS answers (`https://cloud.example`, without `/graph`) and the bearer token of a space admin."""
+    """Where OCIS answers (`https://cloud.example`, without `/graph`) and the credential of its service account.
+
+    OCIS has no long-lived bearer token: its IdP's access tokens last minutes, and in production the IdP is
+    Authentik. What lasts is an app token (service `auth-app`, enabled in the proxy by
+    `PROXY_ENABLE_APP_AUTH=true`), which the proxy accepts only as HTTP Basic `<username>:<app token>`.
+    `user` is the service account's username, `token` one of its app tokens.
+    """
 
     url: str
+    user: str
     token: str = field(repr=False)
     request_timeout: float = 10.0
+
+    def authorization(self) -> str:
+        """The `Authorization` header value: Basic with the username and the app token."""
+        return "Basic " + base64.b64encode(f"{self.user}:{self.token}".encode()).decode("ascii")
 
 
 class Quota(TypedDict, total=False):
@@ -123,6 +137,14 @@ def odata_message(response: httpx.Response) -> str:
         return response.text[:500] or response.reason_phrase
 
 
+class _CreateAgain(Exception):
+    """A create whose outcome is unknown (no answer, or a transient refusal): look, then maybe send it again."""
+
+    def __init__(self, failure: Exception) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
 def is_disabled(drive: Drive) -> bool:
     return drive.get("root", {}).get("deleted", {}).get("state") == "trashed"
 
@@ -134,9 +156,9 @@ class OcisClient(ApiClient):
         super().__init__(
             service=SERVICE,
             error_message=odata_message,
-            shown={"url": settings.url},
+            shown={"url": settings.url, "user": settings.user},
             base_url=settings.url.rstrip("/") + "/graph",
-            headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
+            headers={"Authorization": settings.authorization(), "Accept": "application/json"},
             timeout=settings.request_timeout,
             transport=transport,
         )
@@ -154,7 +176,37 @@ class OcisClient(ApiClient):
         return self._send("GET", "/v1beta1/drives", params=params).json().get("value") or []
 
     def create_drive(self, drive: NewDrive) -> Drive:
-        return self._send("POST", "/v1.0/drives", json=drive).json()
+        """Create a project space, at most once.
+
+        OCIS does not refuse a second space under an alias it already has, so a create is never sent again
+        blindly: when its reply is lost (no answer, a timeout, a 429 or 5xx) the spaces are listed first, and
+        one under the alias means the create was carried out. Only when there is none is it sent again.
+        """
+        try:
+            for attempt in stamina.retry_context(
+                on=_CreateAgain, attempts=RETRY_ATTEMPTS, wait_initial=0.2, wait_max=MAX_WAIT_SECONDS
+            ):
+                with attempt:
+                    if attempt.num > 1 and (made := self._drive_by_alias(drive["driveAlias"])) is not None:
+                        return made
+                    return self._create_once(drive)
+        except _CreateAgain as exc:
+            raise exc.failure from None
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    def _create_once(self, drive: NewDrive) -> Drive:
+        try:
+            response = self._client.request("POST", "/v1.0/drives", json=drive)
+        except httpx.TransportError as exc:
+            raise _CreateAgain(exc) from exc
+        if not response.is_success:
+            url = str(response.request.url)
+            error = ApiError(SERVICE, "POST", url, response.status_code, odata_message(response))
+            raise _CreateAgain(error) if response.status_code in RETRY_STATUSES else error
+        return response.json()
+
+    def _drive_by_alias(self, alias: str) -> Drive | None:
+        return next((d for d in self.project_drives() if d.get("driveAlias") == alias), None)
 
     def update_drive(self, drive_id: str, changes: DriveUpdate) -> Drive:
         return self._send("PATCH", _drive_path(drive_id), json=changes).json()
@@ -192,7 +244,23 @@ class OcisClient(ApiClient):
         return self._send("PATCH", path, json={"roles": [role_id]}).json()
 
     def revoke(self, drive_id: str, permission_id: str) -> None:
-        self._send("DELETE", _permission_path(drive_id, permission_id), ok_statuses=frozenset({404}))
+        """Remove a grant from an enabled space; a grant that is already gone is not an error.
+
+        OCIS answers a grant that is gone with 500 (`generalException: error getting grant to remove from
+        storage`), not 404, and 500s are retried: so the grants are read first, and a 500 on the delete
+        (a retried delete whose first reply was lost, or a concurrent revoke) counts as done only when the
+        grant is no longer listed afterwards. Any other failure is raised.
+        """
+        if not self._has_permission(drive_id, permission_id):
+            return
+        try:
+            self._send("DELETE", _permission_path(drive_id, permission_id), ok_statuses=frozenset({404}))
+        except ApiError as exc:
+            if exc.status < 500 or self._has_permission(drive_id, permission_id):
+                raise
+
+    def _has_permission(self, drive_id: str, permission_id: str) -> bool:
+        return any(p.get("id") == permission_id for p in self.permissions(drive_id))
 
     # --- directory ---------------------------------------------------------------------------------------
 
@@ -218,8 +286,9 @@ class OcisClient(ApiClient):
 
 
 def _segment(value: str) -> str:
-    # Drive ids contain `$` and `!`, permission ids `:`; OCIS unescapes path parameters itself.
-    return quote(value, safe="")
+    # Drive ids contain `$` (and `!` for shares), permission ids `:`: all three may stand in a path segment
+    # as they are (RFC 3986 `pchar`), and OCIS reads them either way; everything else is escaped.
+    return quote(value, safe="$!:")
 
 
 def _drive_path(drive_id: str) -> str:

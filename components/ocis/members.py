@@ -88,6 +88,16 @@ class Directory:
                 self._principals[found["id"]] = principal
         return self._ids[principal]
 
+    def resolve_all(self, principals: list[str]) -> None:
+        """Look the declared principals up by name first, so their grants read back under the declared names.
+
+        OCIS tells a user's username (`onPremisesSamAccountName`) only to itself and to accounts with the
+        Admin role's account-management permission; a lookup by username works for any account and gives the
+        id, which is all a grant carries. Only a grant to an undeclared user then needs a lookup by id.
+        """
+        for principal in principals:
+            self.resolve(principal)
+
     def principal_of(self, grant: Grant) -> str:
         if grant.principal_id not in self._principals:
             self._principals[grant.principal_id] = self._lookup_principal(grant)
@@ -99,7 +109,8 @@ class Directory:
             return f"group:{found['displayName']}" if found else f"group-id:{grant.principal_id}"
         found_user = self._client.user(grant.principal_id)
         username = (found_user or {}).get("onPremisesSamAccountName")
-        # A grant to an account the directory no longer has still counts: removing it is the program's job.
+        # Without the Admin role OCIS sends the username empty; and a grant to an account the directory no
+        # longer has still counts. Either way the grant reads under its id: removing it is the program's job.
         return f"user:{username.lower()}" if username else f"user-id:{grant.principal_id}"
 
 

@@ -48,7 +48,13 @@ _PRINCIPAL = re.compile(r"^(user|group):\S+$")
 
 
 def ocis_settings_from_config(config: Any) -> OcisSettings:
-    return OcisSettings(url=config.require("dezky:ocisUrl"), token=config.require("dezky:ocisToken"))
+    """`dezky:ocisUrl`, `dezky:ocisUser` (the service account's username) and `dezky:ocisToken` (an app token
+    of that account, a secret): OCIS's proxy takes app tokens as HTTP Basic only."""
+    return OcisSettings(
+        url=config.require("dezky:ocisUrl"),
+        user=config.require("dezky:ocisUser"),
+        token=config.require("dezky:ocisToken"),
+    )
 
 
 def space_alias(slug: str, name: str) -> str:
@@ -207,10 +213,10 @@ def _observe(
 ) -> dict[str, Any]:
     """The space as OCIS has it, in the form `normalise` gives inputs, plus its id and pending members."""
     grants = grants_of(drive.get("root", {}).get("permissions") or [], directory.service_account())
+    declared = [m["principal"] for m in wanted["members"]] + (still_pending or [])
+    directory.resolve_all(declared)
     granted = observed_members(grants, directory)
-    pending = pending_members(
-        [m["principal"] for m in wanted["members"]] + (still_pending or []), granted, directory
-    )
+    pending = pending_members(declared, granted, directory)
     # A member OCIS has no account for cannot hold a grant until their first log-in; counting their declared
     # grant as in place keeps the second preview empty. Once OCIS knows them they stop being pending, so a
     # refresh shows the missing grant and the next up gives it.

@@ -129,6 +129,7 @@ def _write(request: pytest.FixtureRequest, recorder: Recorder) -> None:
         secrets=recorder.secrets,
         server_url=recorder.server.url,
         kept=ADAPTERS[service].kept_values,
+        kept_headers=ADAPTERS[service].kept_headers,
     )
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in case)
     write_recording(RECORDINGS / service / f"{safe}.json", recording)

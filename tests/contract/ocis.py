@@ -8,7 +8,7 @@ import httpx
 
 from components.ocis.client import ROLE_IDS, odata_message
 from tests.contract.replay import Adapter
-from tests.emulators.ocis import TOKEN, OcisEmulator, ocis_openapi
+from tests.emulators.ocis import APP_TOKEN, USER, OcisEmulator, basic, ocis_openapi
 
 
 def _error_text(status: int, body: Any) -> str:
@@ -18,8 +18,9 @@ def _error_text(status: int, body: Any) -> str:
 ADAPTER = Adapter(
     service="ocis",
     make_emulator=lambda: OcisEmulator(ocis_openapi()),
-    auth_headers=lambda: {"Authorization": f"Bearer {TOKEN}"},
+    auth_headers=lambda: {"Authorization": basic(USER, APP_TOKEN)},
     error_text=_error_text,
     id_keys=frozenset({"id"}),
     kept_values=frozenset(ROLE_IDS.values()),
+    kept_headers=frozenset({"Purge", "Restore"}),
 )

@@ -46,6 +46,7 @@ class Adapter:
     unmodelled: frozenset[str] = frozenset()
     literal_keys: frozenset[str] = frozenset()
     kept_values: frozenset[str] = frozenset()  # UUIDs that are constants of the API, never scrubbed
+    kept_headers: frozenset[str] = frozenset()  # request headers the recording keeps (OCIS `Purge`, `Restore`)
 
 
 @dataclass
@@ -67,7 +68,7 @@ class Replay:
     def _send(self, emulator: Any, call: RecordedCall) -> tuple[int | None, Any]:
         body = self._substituted(call.body)
         content = b"" if body is None else json.dumps(body).encode()
-        headers = Headers({**self.adapter.auth_headers(), "Content-Type": "application/json"})
+        headers = Headers({**call.headers, **self.adapter.auth_headers(), "Content-Type": "application/json"})
         outcome = emulator.handle(call.method, self._substituted_target(call.target), headers, content)
         if isinstance(outcome, Hang | Drop):
             return None, None
@@ -80,6 +81,7 @@ class Replay:
             return
         if status is not None and status >= 400:
             real, emulated = (self.adapter.error_text(status, a) for a in (call.answer, answer))
+            emulated = self._unsubstituted(emulated)
             if real != emulated:
                 self.mismatches.append(f"{where}: error text {emulated!r}, the real server said {real!r}")
             return
@@ -112,13 +114,18 @@ class Replay:
     def _list_shape(self, real: list[Any], emulated: list[Any], path: str) -> Iterator[str]:
         if not real or not emulated:
             return
-        pairs = (
-            zip(real, emulated, strict=True)
-            if len(real) == len(emulated)
-            else ((real[0], e) for e in emulated)
-        )
-        for index, (r, e) in enumerate(pairs):
-            yield from self._shape(r, e, f"{path}[{index}]")
+        if len(real) != len(emulated):
+            for index, e in enumerate(emulated):
+                yield from self._shape(real[0], e, f"{path}[{index}]")
+            return
+        # Servers list some collections in no fixed order (OCIS's grants): each emulated element is held to a
+        # real one of the same shape if there is one, else to the real element at its place.
+        unmatched = list(range(len(real)))
+        for index, e in enumerate(emulated):
+            fits = next((i for i in unmatched if not list(self._shape(real[i], e, ""))), None)
+            chosen = fits if fits is not None else (index if index in unmatched else unmatched[0])
+            unmatched.remove(chosen)
+            yield from self._shape(real[chosen], e, f"{path}[{index}]")
 
     def _learn_ids(self, real: Any, emulated: Any, key: str = "") -> None:
         if isinstance(real, dict) and isinstance(emulated, dict):
@@ -142,6 +149,15 @@ class Replay:
         if isinstance(value, int) and not isinstance(value, bool) and ints_are_ids:
             return self.ids.get(value, value)
         return value
+
+    def _unsubstituted(self, text: str | None) -> str | None:
+        """An emulator's words with the emulator's ids put back to the recording's, to compare with the real."""
+        if text is None:
+            return None
+        for real, emulated in sorted(self.ids.items(), key=lambda item: -len(str(item[1]))):
+            if len(str(emulated)) > 3:
+                text = text.replace(str(emulated), str(real))
+        return text
 
     def _substituted_target(self, target: str) -> str:
         """The target with every path segment and query value that is a learned id (numbers too) replaced."""

@@ -118,7 +118,8 @@ def services_config(
         "dezky:stalwartUrl": auto.ConfigValue(stalwart.url),
         "dezky:stalwartToken": auto.ConfigValue(stalwart_emulator.TOKEN, secret=True),
         "dezky:ocisUrl": auto.ConfigValue(ocis.url),
-        "dezky:ocisToken": auto.ConfigValue(ocis_emulator.TOKEN, secret=True),
+        "dezky:ocisUser": auto.ConfigValue(ocis_emulator.USER),
+        "dezky:ocisToken": auto.ConfigValue(ocis_emulator.APP_TOKEN, secret=True),
     }
 
 

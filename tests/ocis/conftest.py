@@ -12,7 +12,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from components.common.http import RETRY_ATTEMPTS
 from components.ocis.client import OcisClient, OcisSettings
 from components.ocis.provider import SpaceProvider
-from tests.emulators.ocis import TOKEN, OcisEmulator
+from tests.emulators.ocis import APP_TOKEN, USER, OcisEmulator
 
 IDA = "ida@nordlicht.de"
 JONAS = "jonas@nordlicht.de"
@@ -40,7 +40,7 @@ def people(ocis: OcisEmulator) -> dict[str, str]:
 
 @pytest.fixture
 def settings(ocis: OcisEmulator) -> OcisSettings:
-    return OcisSettings(ocis.url, TOKEN, request_timeout=2.0)
+    return OcisSettings(ocis.url, USER, APP_TOKEN, request_timeout=2.0)
 
 
 @pytest.fixture
@@ -49,9 +49,10 @@ def client(settings: OcisSettings) -> Iterator[OcisClient]:
         yield client
 
 
-def configured_provider(url: str, token: str = TOKEN) -> SpaceProvider:
+def configured_provider(url: str, token: str = APP_TOKEN, user: str = USER) -> SpaceProvider:
     provider = SpaceProvider()
-    provider.configure(ConfigureRequest(Config({"dezky:ocisUrl": url, "dezky:ocisToken": token}, "dezky")))
+    config = {"dezky:ocisUrl": url, "dezky:ocisUser": user, "dezky:ocisToken": token}
+    provider.configure(ConfigureRequest(Config(config, "dezky")))
     return provider
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from components.ocis.client import ROLE_IDS
-from components.ocis.provider import SpaceProvider
+from components.ocis.provider import SpaceError, SpaceProvider
 from tests.emulators.ocis import OcisEmulator
 from tests.emulators.ocis_state import ADMIN_ID, Space
 
@@ -95,11 +97,36 @@ def test_a_member_added_by_hand_is_drift_and_up_revokes_it(
     space(ocis).grants[people[JONAS]] = ("user", ROLE_IDS["editor"])
 
     refreshed = provider.read(outs["alias"], outs).outs
-    assert {"principal": f"user:{JONAS}", "role": "editor"} in refreshed["members"]
+    # Undeclared, he is named by id: only the Admin role would read his username.
+    assert {"principal": f"user-id:{people[JONAS]}", "role": "editor"} in refreshed["members"]
     assert provider.diff(outs["alias"], refreshed, space_props()).changes
 
     provider.update(outs["alias"], refreshed, space_props())
     assert people[JONAS] not in space(ocis).grants
+
+
+def test_declared_members_read_back_by_name_without_the_admin_role(
+    provider: SpaceProvider, ocis: OcisEmulator
+) -> None:
+    assert ocis.state.service_role == "spaceadmin"
+    outs = up(provider, space_props())
+
+    refreshed = provider.read(outs["alias"], outs).outs
+
+    assert refreshed["members"] == provider.normalise(space_props())["members"]
+    assert not provider.diff(outs["alias"], refreshed, space_props()).changes
+
+
+def test_an_undeclared_member_reads_by_username_with_the_admin_role(
+    provider: SpaceProvider, ocis: OcisEmulator, people: dict[str, str]
+) -> None:
+    ocis.state.service_role = "admin"
+    outs = up(provider, space_props())
+    space(ocis).grants[people[JONAS]] = ("user", ROLE_IDS["editor"])
+
+    refreshed = provider.read(outs["alias"], outs).outs
+
+    assert {"principal": f"user:{JONAS}", "role": "editor"} in refreshed["members"]
 
 
 def test_a_member_without_an_ocis_account_is_pending_without_a_perpetual_diff_and_granted_after_login(
@@ -136,3 +163,14 @@ def test_members_of_a_suspended_space_are_kept_and_still_read(
 
     assert refreshed["members"] == provider.normalise(space_props())["members"]
     assert not provider.diff(outs["alias"], refreshed, space_props(enabled=False)).changes
+
+
+def test_members_of_a_space_the_service_account_is_no_member_of_cannot_be_managed(
+    provider: SpaceProvider, ocis: OcisEmulator
+) -> None:
+    # As OCIS 8.2 does for Space Admin and Admin alike: only a space's own managers see its grants.
+    outs = up(provider, space_props())
+    del space(ocis).grants[ADMIN_ID]
+
+    with pytest.raises(SpaceError, match="HTTP 404: itemNotFound: stat: error: not found"):
+        provider.update(outs["alias"], outs, space_props(members=[]))

@@ -11,8 +11,9 @@ from components.common.provider import ConflictError
 from components.ocis.provider import PurgeRefused, SpaceError, SpaceProvider
 from tests.emulators.ocis import OcisEmulator
 from tests.emulators.ocis_state import Space
+from tests.fixtures.counting_proxy import counting_proxy
 
-from .conftest import space_props
+from .conftest import IDA, configured_provider, space_props
 
 ALIAS = "project/nordlicht.marketing"
 
@@ -241,13 +242,28 @@ def test_an_api_error_names_tenant_space_status_and_the_servers_message(
     assert "HTTP 400: invalidRequest: decompsedFS: requested quota is higher than allowed" in message
 
 
-def test_import_finds_a_space_by_its_alias_alone(provider: SpaceProvider) -> None:
+def test_import_finds_a_space_by_its_alias_alone(provider: SpaceProvider, ocis: OcisEmulator) -> None:
     created(provider, space_props())
+    ocis.state.service_role = "admin"  # only the Admin role reads other users' usernames
 
     imported = provider.read(ALIAS, {})
 
     assert imported.id == ALIAS
     assert comparable(imported.outs) == provider.normalise(space_props())
+
+
+def test_import_as_a_space_admin_names_users_by_id_and_the_next_up_writes_nothing(
+    provider: SpaceProvider, ocis: OcisEmulator, people: dict[str, str]
+) -> None:
+    created(provider, space_props())
+
+    imported = provider.read(ALIAS, {}).outs
+    assert {"principal": f"user-id:{people[IDA]}", "role": "manager"} in imported["members"]
+    ocis.calls.clear()
+    after = provider.update(ALIAS, imported, space_props()).outs
+
+    assert [c for c in ocis.calls if c.method != "GET"] == []
+    assert comparable(after) == provider.normalise(space_props())
 
 
 def test_purging_a_suspended_space_skips_straight_to_the_purge(
@@ -260,3 +276,23 @@ def test_purging_a_suspended_space_skips_straight_to_the_purge(
 
     assert [(c.method, c.headers.get("Purge")) for c in ocis.calls if c.method != "GET"] == [("DELETE", "T")]
     assert ocis.state.spaces == {}
+
+
+def test_a_lost_reply_on_create_leaves_no_duplicate(ocis: OcisEmulator, people: dict[str, str]) -> None:
+    # OCIS does not refuse a second space under an alias it has: the create is looked up before a resend.
+    with counting_proxy(ocis.url) as proxy:
+        proxy.lose_reply("POST", "/graph/v1.0/drives")
+        _, outs = created(configured_provider(proxy.url), space_props())
+
+    assert [s.alias for s in ocis.state.spaces.values()] == [ALIAS]
+    assert [c.method for c in ocis.calls if c.method == "POST" and c.path == "/v1.0/drives"] == ["POST"]
+    assert outs["drive_id"] == space(ocis).id
+
+
+def test_a_create_refused_for_good_is_not_resent(provider: SpaceProvider, ocis: OcisEmulator) -> None:
+    ocis.state.max_quota = 1_000
+
+    with pytest.raises(SpaceError, match="HTTP 400"):
+        created(provider, space_props())
+
+    assert [c.method for c in ocis.calls if c.path == "/v1.0/drives"] == ["POST"]

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from tests.fixtures.counting_proxy import Exchange
 
@@ -42,10 +43,12 @@ class RecordedCall:
     body: Any  # the JSON request body, or None
     status: int
     answer: Any  # the JSON answer, the text of a non-JSON one, or None when empty
+    headers: dict[str, str] = field(default_factory=dict)  # request headers that carry meaning (OCIS `Purge`)
 
     def to_json(self) -> dict[str, Any]:
+        request = {"method": self.method, "target": self.target, "body": self.body}
         return {
-            "request": {"method": self.method, "target": self.target, "body": self.body},
+            "request": {**request, "headers": self.headers} if self.headers else request,
             "response": {"status": self.status, "body": self.answer},
         }
 
@@ -53,7 +56,12 @@ class RecordedCall:
     def from_json(cls, data: dict[str, Any]) -> RecordedCall:
         request, response = data["request"], data["response"]
         return cls(
-            request["method"], request["target"], request["body"], response["status"], response["body"]
+            request["method"],
+            request["target"],
+            request["body"],
+            response["status"],
+            response["body"],
+            request.get("headers") or {},
         )
 
 
@@ -98,17 +106,19 @@ def scrubbed(
     secrets: Iterable[str],
     server_url: str,
     kept: Iterable[str] = (),
+    kept_headers: Iterable[str] = (),
 ) -> Recording:
     """The recording of `exchanges`, with no secret, UUID or address of the server left in it; the UUIDs in
     `kept` are constants of the API (role ids, say) and stay as they are."""
     ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
-    scrubber = _Scrubber(ordered, server_url.rstrip("/"), {k.lower() for k in kept})
+    scrubber = _Scrubber(ordered, server_url.rstrip("/"), {k.lower() for k in kept}, kept_headers)
     calls = tuple(scrubber.call(exchange) for exchange in exchanges)
     return Recording(service, server_version, case, calls)
 
 
 class _Scrubber:
-    def __init__(self, secrets: list[str], server_url: str, kept: set[str]) -> None:
+    def __init__(self, secrets: list[str], server_url: str, kept: set[str], headers: Iterable[str]) -> None:
+        self.headers = {h.lower() for h in headers}
         self.secrets = secrets
         self.server_url = server_url
         self.kept = kept
@@ -117,10 +127,11 @@ class _Scrubber:
     def call(self, exchange: Exchange) -> RecordedCall:
         return RecordedCall(
             method=exchange.method,
-            target=self.text(exchange.target),
+            target=self.text(unquote(exchange.target)),  # ids after a %-escape get scrubbed too
             body=self.value(_decoded(exchange.request_body)),
             status=exchange.status,
             answer=self.value(_decoded(exchange.response_body)),
+            headers={k: self.text(v) for k, v in exchange.request_headers if k.lower() in self.headers},
         )
 
     def value(self, value: Any, key: str = "") -> Any:
