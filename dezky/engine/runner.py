@@ -10,7 +10,6 @@ import datetime as dt
 import functools
 import gc
 import inspect
-import json
 import os
 import socket
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from dezky.engine import output_drain
+from dezky.engine.backend import Lock, stack_locks
 from dezky.engine.checkout import deployed_tenant_files, require_deployable
 from dezky.engine.guard import (
     DataLossRefused,
@@ -40,7 +40,6 @@ from dezky.engine.workspace import (
     StackName,
     engine_env,
     pulumi_command,
-    state_path,
 )
 from dezky.lifecycle import refusal
 
@@ -274,28 +273,25 @@ def today() -> dt.date:
 def release_stale_locks(stack: auto.Stack, options: EngineOptions) -> list[str]:
     """Remove the stack's lock when the run that took it died on this machine (killed, power loss).
 
-    The file backend locks a stack for a run and a killed CLI never unlocks it, so every later run would
-    stop on the lock. A lock is stale only when it names this host and a process that no longer exists; a
-    live run's lock, or another machine's, is left for the operator (`pulumi cancel`).
+    A killed CLI never unlocks its stack, so every later run would stop on the lock. A lock is stale only
+    when it names this host and a process that no longer exists; a live run's lock, or another machine's, is
+    left for the operator (`pulumi cancel`). The locks are read from the backend in use, file or bucket.
     """
-    folder = state_path(options.state_dir) / ".pulumi" / "locks"
-    locks = [path for path in folder.rglob("*.json") if path.parent.name == stack.name]
-    described = [_stale_lock(path) for path in locks]
+    url = engine_env(StackName.parse(stack.name), options.state_dir)["PULUMI_BACKEND_URL"]
+    locks = stack_locks(url, PROJECT, stack.name)
+    described = [_stale_lock(lock) for lock in locks]
     if not locks or any(description is None for description in described):
         return []
     stack.cancel()
     return [description for description in described if description]
 
 
-def _stale_lock(path: Path) -> str | None:
-    try:
-        lock = json.loads(path.read_text())
-        pid, host = int(lock["pid"]), str(lock["hostname"])
-    except (OSError, ValueError, KeyError, TypeError):
+def _stale_lock(lock: Lock) -> str | None:
+    if lock.pid is None or lock.hostname is None:
         return None
-    if host != socket.gethostname() or _running(pid):
+    if lock.hostname != socket.gethostname() or _running(lock.pid):
         return None
-    return f"pid {pid} on {host} at {lock.get('timestamp', '?')}"
+    return f"pid {lock.pid} on {lock.hostname} at {lock.timestamp or '?'}"
 
 
 def _running(pid: int) -> bool:

@@ -1,7 +1,9 @@
-"""Where the engine runs: the project folder, the locally built CLI, the file state backend and stacks.
+"""Where the engine runs: the project folder, the locally built CLI, the state backend and stacks.
 
-Everything stays offline: a file backend under `.state/`, passphrase secrets, no update checks and no plugin
-downloads (the CLI and the Python dynamic-provider plugin are on PATH from `.tools/bin`).
+By default everything stays offline: a file backend under `.state/`, passphrase secrets, no update checks and no
+plugin downloads (the CLI and the Python dynamic-provider plugin are on PATH from `.tools/bin`).
+`PULUMI_BACKEND_URL` (an `s3://` bucket, see `dezky/engine/backend.py`) puts the state where every machine
+finds it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pulumi import automation as auto
+
+from dezky.engine.backend import backend_url, file_folder, is_file_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
@@ -58,16 +62,29 @@ class StackName:
 
 
 def state_path(state_dir: Path | None = None) -> Path:
-    """The file backend's folder: the one given, else `DEZKY_STATE_DIR`, else `.state/` in the project."""
-    return state_dir or Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state"))
+    """The file backend's folder: the one given, else that of a `file://` `PULUMI_BACKEND_URL`, else
+    `DEZKY_STATE_DIR`, else `.state/` in the project."""
+    if state_dir is not None:
+        return state_dir
+    configured = os.environ.get("PULUMI_BACKEND_URL", "").strip()
+    if configured and is_file_backend(configured):
+        return file_folder(configured)
+    return Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state"))
+
+
+def state_backend(state_dir: Path | None = None) -> str:
+    """The backend URL a run uses: a file backend in the folder given; else `PULUMI_BACKEND_URL` (`file://`
+    or `s3://`); else the file backend in `DEZKY_STATE_DIR` or `.state/`."""
+    return backend_url(state_dir, Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state")))
 
 
 def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str]:
-    """Environment for the Pulumi CLI and its plugins."""
-    state = state_path(state_dir)
-    state.mkdir(parents=True, exist_ok=True)
+    """Environment for the Pulumi CLI and its plugins (the policy pack reads the backend from it too)."""
+    backend = state_backend(state_dir)
+    if is_file_backend(backend):
+        file_folder(backend).mkdir(parents=True, exist_ok=True)
     env = {
-        "PULUMI_BACKEND_URL": f"file://{state}",
+        "PULUMI_BACKEND_URL": backend,
         # The file backend rewrites the whole state after every step: with 2,600 resources that is most of an
         # up's time (the CLI's CPU, O(n²)). It saves once, at the end, instead; also when the run fails. Only a
         # killed CLI loses the record of what it did, and the rerun adopts those objects by their natural keys

@@ -8,7 +8,6 @@ Pulumi's analyzer protocol does not show a policy otherwise.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from dezky.engine.backend import read_stack_document
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import StackName
 from dezky.review.model import DYNAMIC_PREFIX
@@ -57,17 +57,11 @@ class Checkpoint:
 
 
 def read_checkpoint(backend_url: str, project: str, stack: str) -> Checkpoint:
-    """The stack's last checkpoint in a file backend, or an empty one for a new stack or another backend."""
-    parsed = urlparse(backend_url)
-    if parsed.scheme != "file":
+    """The stack's last checkpoint in a file or S3 backend, or an empty one for a new stack."""
+    if urlparse(backend_url).scheme not in ("file", "s3"):
         return Checkpoint()
-    folder = Path(parsed.path) / ".pulumi" / "stacks" / project
-    for candidate in (folder / f"{stack}.json", folder / f"{stack}.json.gz"):
-        if candidate.exists():
-            raw = candidate.read_bytes()
-            document = json.loads(gzip.decompress(raw) if candidate.suffix == ".gz" else raw)
-            return _checkpoint_from(document)
-    return Checkpoint()
+    document = read_stack_document(backend_url, project, stack)
+    return _checkpoint_from(document) if document else Checkpoint()
 
 
 def _checkpoint_from(document: Mapping[str, Any]) -> Checkpoint:
