@@ -7,7 +7,8 @@ first.
 
 A domain that only looks like another tenant's (`acme.de` spelt with a Cyrillic a, U+0430, beside `acme.de`) is a
 lookalike: the two share a Unicode skeleton (`lookalike.skeleton`), or one's skeleton is inside the other's. Only
-the lookalike's file is told, as the name that passes for the other is the one to change.
+the lookalike's file is told, as the name that passes for the other is the one to change; unless the other file
+is the one that brought the clash (a new file, see `loader._Newer`), which is then told too.
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ across tenants in `crossfile.py`. The models reject unknown keys so a typo never
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
 import unicodedata
 import urllib.parse
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -48,6 +50,8 @@ def normalise_domain(value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("a domain name is required")
     name = value.strip().rstrip(".")
+    if "/" in name or ":" in name:
+        raise ValueError(_url_instead_of_domain(value))
     if _PLAIN_DOMAIN.fullmatch(name.lower()):  # most domains: what IDNA would return, without its cost
         ascii_name = name.lower()
     else:
@@ -61,6 +65,20 @@ def normalise_domain(value: str) -> str:
     if not _TOP_LEVEL.fullmatch(labels[-1]):
         raise ValueError(f"`{value}` does not end in a valid top-level domain")
     return ascii_name.lower()
+
+
+def _url_instead_of_domain(value: str) -> str:
+    """What to say of `https://acme.de/`, `acme.de/shop` or `acme.de:443` where a bare domain name belongs."""
+    text = value.strip()
+    parts = urllib.parse.urlsplit(text if "//" in text else f"//{text}")
+    try:
+        host = parts.hostname or ""
+    except ValueError:
+        host = ""
+    what = "a web address (URL)" if "//" in text else "not a bare domain name"
+    if host and "." in host and not host.startswith("."):
+        return f"`{value}` is {what}; write the domain alone: {host}"
+    return f"`{value}` is {what}; write the domain alone, like example.de"
 
 
 @functools.lru_cache(maxsize=65536)  # a tenant names each address several times: user, list, mailbox, space
@@ -79,9 +97,29 @@ def domain_of(email: str) -> str:
     return email.rsplit("@", 1)[1]
 
 
+def did_you_mean(value: object, choices: Iterable[str]) -> str | None:
+    """The one choice `value` is most likely a misspelling of (`Busines` -> `business`), or None."""
+    options = list(choices)
+    text = str(value).strip()
+    lowered = {option.lower(): option for option in options}
+    if text.lower() in lowered:
+        return lowered[text.lower()]
+    found = difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[found[0]] if found else None
+
+
+def unknown_choice(what: str, value: object, choices: Iterable[str]) -> str:
+    """`unknown plan `premim`; did you mean `premium`?`, or the choices when none is close."""
+    options = list(choices)
+    suggestion = did_you_mean(value, options)
+    if suggestion is not None:
+        return f"unknown {what} `{value}`; did you mean `{suggestion}`?"
+    return f"unknown {what} `{value}`; choose one of {', '.join(options)}"
+
+
 def _known_plan(value: str) -> str:
     if value not in PLANS:
-        raise ValueError(f"unknown plan `{value}`; choose one of {', '.join(sorted(PLANS))}")
+        raise ValueError(unknown_choice("plan", value, sorted(PLANS)))
     return value
 
 

@@ -6,6 +6,7 @@ Each rule yields `(field path, message)` pairs so that every problem in a file i
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterator
 
 from pydantic import ByteSize
@@ -14,25 +15,32 @@ from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS, RETENT
 from dezky.tenants.limits import DNS_NAME_MAX, LONGEST_MAIL_DOMAIN_PREFIX, MAIL_DOMAIN_MAX, space_alias
 from dezky.tenants.lookalike import is_lookalike, mixed_scripts, skeleton, unicode_form
 from dezky.tenants.model import Tenant, TenantStatus, domain_of
+from dezky.tenants.salvage import Salvage
 
 Finding = tuple[tuple[str | int, ...], str]
 
 
-def check_tenant(tenant: Tenant, file_name: str) -> list[Finding]:
-    """Every rule-breaking `(field path, message)` in a tenant whose shape is already valid."""
-    findings = list(_check_file_name(tenant, file_name))
-    rules = (
-        _check_lifecycle,
-        _check_platform_subdomain,
-        _check_domain_scripts,
-        _check_addresses,
-        _check_members,
-    )
-    for rule in rules:
-        findings.extend(rule(tenant))
-    plan = PLANS[tenant.plan]
-    for plan_rule in (_check_seats, _check_user_quotas, _check_features, _check_file_quota):
-        findings.extend(plan_rule(tenant, plan))
+def check_tenant(tenant: Tenant, file_name: str, salvaged: Salvage | None = None) -> list[Finding]:
+    """Every rule-breaking `(field path, message)` in a tenant whose shape is valid.
+
+    With `salvaged`, the tenant is what was left of a file the model refused in parts: rules whose answer those
+    parts could change are left out, and the addresses written in them count as the tenant's own.
+    """
+    aside = salvaged or Salvage()
+    findings: list[Finding] = []
+    if not aside.touches(("slug",)):
+        findings.extend(_check_file_name(tenant, file_name))
+    if not aside.touches(("status",), ("created",), ("deleted_at",), ("purge",)):
+        findings.extend(_check_lifecycle(tenant))
+    findings.extend(_check_platform_subdomain(tenant))
+    findings.extend(_check_domain_scripts(tenant))
+    findings.extend(_check_addresses(tenant, aside))
+    findings.extend(_check_members(tenant, aside))
+    findings.extend(_check_list_members(tenant, aside))
+    if not aside.touches(("plan",)):
+        plan = PLANS[tenant.plan]
+        for plan_rule in (_check_seats, _check_user_quotas, _check_features, _check_file_quota):
+            findings.extend(plan_rule(tenant, plan))
     return findings
 
 
@@ -127,13 +135,14 @@ def _check_domain_scripts(tenant: Tenant) -> Iterator[Finding]:
             )
 
 
-def _check_addresses(tenant: Tenant) -> Iterator[Finding]:
+def _check_addresses(tenant: Tenant, aside: Salvage) -> Iterator[Finding]:
     """Every address the tenant receives mail at: in its domains, and claimed once."""
     domains = set(tenant.domains.mail_domains)
+    domains_known = not aside.touches(("domains",))
     claimed: dict[str, tuple[str | int, ...]] = {}
 
     def claim(address: str, loc: tuple[str | int, ...]) -> Iterator[Finding]:
-        if domain_of(address) not in domains:
+        if domains_known and domain_of(address) not in domains:
             yield (
                 loc,
                 f"`{address}` is not in one of the tenant's mail domains ({', '.join(sorted(domains))})",
@@ -152,28 +161,36 @@ def _check_addresses(tenant: Tenant) -> Iterator[Finding]:
     for i, mailing_list in enumerate(tenant.mail.lists):
         yield from claim(mailing_list.address, ("mail", "lists", i, "address"))
     catch_all = tenant.mail.catch_all
-    if catch_all is not None and catch_all not in claimed:
+    if catch_all is not None and catch_all not in claimed and catch_all not in aside.addresses:
         yield (
             ("mail", "catch_all"),
             f"`{catch_all}` must be an address of this tenant (a user, alias or mailbox)",
         )
 
 
-def _check_members(tenant: Tenant) -> Iterator[Finding]:
+def _check_members(tenant: Tenant, aside: Salvage) -> Iterator[Finding]:
     users = {user.email for user in tenant.users}
+    known_users = users | aside.addresses
     if (
         tenant.status is not TenantStatus.DELETED
         and tenant.users
         and not any(user.role.value == "admin" for user in tenant.users)
+        and not aside.touches(("users",), ("status",))
     ):
         yield ("users",), "at least one user must have role `admin`"
+    owner_of_alias = {alias: user.email for user in tenant.users for alias in user.aliases}
     for i, box in enumerate(tenant.mail.shared_mailboxes):
         for j, member in enumerate(box.members):
-            if member not in users:
-                yield (
-                    ("mail", "shared_mailboxes", i, "members", j),
-                    f"`{member}` is not a user of this tenant",
+            if member in known_users:
+                continue
+            if member in owner_of_alias:
+                message = (
+                    f"`{member}` is an alias of `{owner_of_alias[member]}`; a shared mailbox's members are users: "
+                    f"name `{owner_of_alias[member]}`"
                 )
+            else:
+                message = f"`{member}` is not a user of this tenant{_suggest(member, users)}"
+            yield ("mail", "shared_mailboxes", i, "members", j), message
     seen_spaces: dict[str, int] = {}
     seen_aliases: dict[str, int] = {}
     for i, space in enumerate(tenant.files.spaces):
@@ -198,14 +215,55 @@ def _check_members(tenant: Tenant) -> Iterator[Finding]:
         principals: set[str] = set()
         for j, member in enumerate(space.members):
             principal = member.user or f"group:{member.group}"
-            if member.user is not None and member.user not in users:
+            if member.user is not None and member.user not in known_users:
                 yield (
                     ("files", "spaces", i, "members", j, "user"),
-                    f"`{member.user}` is not a user of this tenant",
+                    f"`{member.user}` is not a user of this tenant{_suggest(member.user, users)}",
                 )
             if principal in principals:
                 yield ("files", "spaces", i, "members", j), f"`{principal}` is a member twice"
             principals.add(principal)
+
+
+def _check_list_members(tenant: Tenant, aside: Salvage) -> Iterator[Finding]:
+    """A list member on the tenant's own domains must be one of its addresses: a typo there loses mail.
+
+    Users, their aliases, shared mailboxes and the tenant's other lists receive mail; an address on another
+    domain is an outside subscriber and is not checked.
+    """
+    if aside.touches(("domains",)):
+        return
+    domains = set(tenant.domains.mail_domains)
+    addresses = {user.email for user in tenant.users}
+    addresses.update(alias for user in tenant.users for alias in user.aliases)
+    addresses.update(box.address for box in tenant.mail.shared_mailboxes)
+    lists = {mailing_list.address for mailing_list in tenant.mail.lists}
+    for i, mailing_list in enumerate(tenant.mail.lists):
+        for j, member in enumerate(mailing_list.members):
+            loc = ("mail", "lists", i, "members", j)
+            if member == mailing_list.address:
+                yield loc, f"`{member}` is the list's own address; a list cannot be its own member"
+            elif (
+                domain_of(member) in domains
+                and member not in addresses
+                and member not in lists
+                and member not in aside.addresses
+            ):
+                yield (
+                    loc,
+                    (
+                        f"`{member}` is on this tenant's domain {domain_of(member)} but is not one of its users, "
+                        f"aliases, shared mailboxes or lists{_suggest(member, addresses | lists)}"
+                    ),
+                )
+
+
+def _suggest(address: str, known: set[str]) -> str:
+    """`; did you mean `anna@acme.de`?` for an address a letter or two away from a known one on its domain."""
+    local, domain = address.rsplit("@", 1)
+    same_domain = {other.rsplit("@", 1)[0]: other for other in sorted(known) if domain_of(other) == domain}
+    close = difflib.get_close_matches(local, list(same_domain), n=1, cutoff=0.75)
+    return f"; did you mean `{same_domain[close[0]]}`?" if close else ""
 
 
 def _check_seats(tenant: Tenant, plan: Plan) -> Iterator[Finding]:

@@ -11,6 +11,7 @@ code makes both passes, so they refuse the same things.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from dezky.tenants.problems import Location, Problem
+from dezky.tenants.syntax import explain
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -33,6 +35,7 @@ FieldPath = tuple[str | int, ...]
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _COLLECTION_TAGS = frozenset({"!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 # The loader's own table of implicit tags (`true`, `12`, `2026-01-31`, `~`) by first character, so plain
 # scalars mean exactly what they mean to `yaml.safe_load`.
@@ -92,9 +95,10 @@ class SourceError(Exception):
         self.problem = problem
 
 
-def read_source(path: Path) -> SourceDocument:
-    """Read one tenant file, or raise SourceError naming what is wrong and where."""
-    text = _read_text(path)
+def read_source(path: Path, text: str | None = None) -> SourceDocument:
+    """Read one tenant file (or `text` as if it were the file), or raise SourceError naming what is wrong and where."""
+    if text is None:
+        text = _read_text(path)
     _refuse_tabs(path, text)
     builder = _Builder(path, positions=None)
     try:
@@ -104,15 +108,23 @@ def read_source(path: Path) -> SourceDocument:
             _Builder(path, _Positions()).build(text)
             raise AssertionError("the second pass refuses what the first refused") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = exc.problem or exc.context or "not valid YAML"
-        raise SourceError(Problem(Location(path, line, column, ()), f"YAML syntax: {message}")) from None
+        explained = explain(text, exc)
+        raise SourceError(
+            Problem(Location(path, explained.line, explained.column, _where(path, text)), explained.message)
+        ) from None
     except yaml.YAMLError as exc:
         raise SourceError(Problem(Location(path, 1, 1, ()), f"YAML syntax: {exc}")) from None
     if builder.documents == 0:
         raise SourceError(Problem(Location(path, 1, 1, ()), "the file is empty; a tenant file is a mapping"))
     return SourceDocument(path=path, data=data, text=text)
+
+
+def _where(path: Path, text: str) -> FieldPath:
+    """The field a YAML syntax error stands in: what was open when the parser stopped."""
+    builder = _Builder(path, _Positions())
+    with contextlib.suppress(yaml.YAMLError, SourceError):
+        builder.build(text)
+    return builder.open_at_error
 
 
 def _read_text(path: Path) -> str:
@@ -175,6 +187,7 @@ class _Builder:
         self.constructor = yaml.constructor.SafeConstructor()
         self.documents = 0
         self.count = 0
+        self.open_at_error: FieldPath = ()
 
     def build(self, text: str) -> Any:
         loader = _Loader(text)
@@ -184,10 +197,20 @@ class _Builder:
             loader.dispose()
 
     def _build(self, next_event: Callable[[], yaml.Event | None]) -> Any:
+        stack: list[_Open] = []
+        try:
+            return self._build_events(next_event, stack)
+        except yaml.MarkedYAMLError:  # note what was open, to name the field a syntax error stands in
+            if stack:
+                top = stack[-1]
+                key = top.key if top.is_mapping else None
+                self.open_at_error = top.loc if key is None else (*top.loc, key)
+            raise
+
+    def _build_events(self, next_event: Callable[[], yaml.Event | None], stack: list[_Open]) -> Any:
         # The hot loop of `dezky validate`: one pass over every event of the file. It dispatches on the exact
         # event class and keeps the common case, a string value, free of further calls.
         root: Any = None
-        stack: list[_Open] = []
         positions = self.positions.values if self.positions is not None else None
         while (event := next_event()) is not None:
             kind = type(event)
@@ -287,6 +310,8 @@ class _Builder:
         except yaml.constructor.ConstructorError as exc:  # e.g. `!!map` on a scalar
             raise self._error(event, loc, f"cannot read this value: {exc.problem}") from None
         except (ValueError, OverflowError) as exc:  # e.g. `2026-13-01`, or an integer of 5,000 digits
+            if tag == _TIMESTAMP_TAG:  # the model says what is wrong with the date, among every other problem
+                return event.value
             kind = tag.rsplit(":", 1)[-1]
             detail = str(exc).split(";")[0]
             raise self._error(event, loc, f"cannot read this value as {kind}: {detail}") from None

@@ -1,4 +1,5 @@
-"""`dezky validate` on broken tenant files prints exactly the expected problems, exits 2, never a traceback.
+"""`dezky validate` on broken tenant files prints exactly the expected problems, exits 5
+(invalid tenant files), never a traceback.
 
 Each broken file `broken/<rule>.yaml` breaks one rule; `broken/<rule>.expected` holds what `dezky validate` prints
 for it, run from the repository root. The cross-file rules need several files: each case is a folder
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from dezky.exit_codes import ExitCode
 from dezky.tenants import load_tenants
 from tests.tenants.conftest import REPO_ROOT, RunDezky
 
@@ -25,8 +27,8 @@ def expected_output(case: Path) -> str:
 
 
 def assert_refused_cleanly(result: Result) -> None:
-    """Exit status 2 from a handled error: no exception escaped and no traceback was printed."""
-    assert result.exit_code == 2, result.output
+    """Exit status 5 (invalid tenant files) from a handled error: no exception escaped, no traceback printed."""
+    assert result.exit_code == ExitCode.INVALID_TENANT_FILES, result.output
     assert isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
 
@@ -58,11 +60,16 @@ def test_every_broken_case_has_its_expected_output_and_nothing_is_left_over() ->
     assert cases == expected_files
 
 
+# Files that prove more than one problem is found: a misspelt key is also a missing one; a schema error in a file
+# does not hide its reference errors.
+MORE_THAN_ONE_PROBLEM = {"unknown-key-suggestion": 2, "schema-and-reference-errors": 3}
+
+
 def test_each_broken_file_breaks_exactly_one_rule() -> None:
-    # One problem per file, so each file proves one rule (a misspelt key is also a missing one: two lines).
+    # One problem per file, so each file proves one rule.
     for broken_file in BROKEN:
         problem_lines = expected_output(broken_file).splitlines()[:-1]
-        assert len(problem_lines) == (2 if broken_file.stem == "unknown-key-suggestion" else 1), broken_file
+        assert len(problem_lines) == MORE_THAN_ONE_PROBLEM.get(broken_file.stem, 1), broken_file
 
 
 def test_the_broken_folder_reports_each_file_as_it_does_alone(in_repo_root: Path, dezky: RunDezky) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from typer.testing import Result
 
-from dezky.tenants import load_tenants
+from dezky.exit_codes import ExitCode
+from dezky.tenants import Tenant, load_tenants
 from dezky.tenants.schema import SCHEMA_COMMENT
 from tests.tenants.builders import tenant, write
 from tests.tenants.conftest import RunDezky
@@ -164,7 +168,7 @@ def test_list_refuses_when_a_tenant_file_is_broken(tmp_path: Path, dezky: RunDez
 
     result = dezky("list", "--folder", folder)
 
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.INVALID_TENANT_FILES
     assert "fix the tenant files first (dezky validate)" in result.stderr
 
 
@@ -225,7 +229,7 @@ def test_new_refuses_a_domain_claimed_by_another_tenant(tmp_path: Path, dezky: R
 
     result = dezky_new(dezky, tmp_path, slug, domain="BERG.de")
 
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.INVALID_TENANT_FILES
     assert "domain `berg.de` is also claimed by berg.yaml:" in result.stderr
     assert f"not written: {tmp_path / slug}.yaml" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["berg.yaml"]
@@ -236,7 +240,7 @@ def test_new_refuses_an_internationalised_domain_claimed_in_punycode(tmp_path: P
 
     result = dezky_new(dezky, tmp_path, "baecker", domain="müller-bäckerei.de")
 
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.INVALID_TENANT_FILES
     assert "domain `xn--mller-bckerei-hfb76a.de` is also claimed by mueller.yaml:" in result.stderr
     assert not (tmp_path / "baecker.yaml").exists()
 
@@ -271,7 +275,7 @@ def test_new_refuses_a_tenant_that_would_not_validate(
 ) -> None:
     result = dezky_new(dezky, tmp_path, slug, *options, **values)
 
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.INVALID_TENANT_FILES
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -291,3 +295,106 @@ def test_new_writes_even_when_another_tenant_file_is_broken(tmp_path: Path, dezk
 
     assert result.exit_code == 0, result.output
     assert (tmp_path / "berg.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "options", "problem"),
+    [
+        ({"plan": "gold"}, [], "--plan: unknown plan `gold`; choose one of business, enterprise, starter"),
+        ({"plan": "Busines"}, [], "--plan: unknown plan `Busines`; did you mean `business`?"),
+        (
+            {},
+            ["--admin", "eva@gmail.com"],
+            "--admin: `eva@gmail.com` is not in one of the tenant's mail domains (berg.de)",
+        ),
+    ],
+    ids=["unknown-plan", "misspelt-plan", "admin-outside-domain"],
+)
+def test_new_names_the_option_at_fault_not_a_line_of_a_file_it_did_not_write(
+    tmp_path: Path, dezky: RunDezky, values: dict[str, str], options: list[str], problem: str
+) -> None:
+    result = dezky_new(dezky, tmp_path, "berg", *options, **values)
+
+    assert result.exit_code == ExitCode.INVALID_TENANT_FILES
+    assert result.stderr == f"{problem}\n✗ not written: {tmp_path / 'berg.yaml'}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_refuses_a_domain_given_as_a_url(tmp_path: Path, dezky: RunDezky) -> None:
+    result = dezky_new(dezky, tmp_path, "berg", domain="https://berg.de/")
+
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == "--domain: `https://berg.de/` is a web address (URL); write the domain alone: berg.de\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_refuses_a_domain_that_an_existing_tenants_lookalike_passes_for(
+    tmp_path: Path, dezky: RunDezky
+) -> None:
+    write(
+        tmp_path, tenant(slug="ace-kyrillisch", domains={"primary": "асе.de"}, users=[])
+    )  # valid on its own
+
+    result = dezky_new(dezky, tmp_path, "ace", domain="ace.de")
+
+    assert result.exit_code == ExitCode.INVALID_TENANT_FILES
+    assert result.stderr.splitlines() == [
+        "--domain: domain `ace.de` looks like `асе.de` (xn--80ak9a.de), claimed by ace-kyrillisch.yaml:8; a "
+        "lookalike of another tenant's domain is refused",
+        f"✗ not written: {tmp_path / 'ace.yaml'}",
+    ]
+
+
+def uncomment_examples(text: str) -> str:
+    """The file with every example line in use: `# ` removed where it stands before a key or a `- ` item."""
+    return re.sub(r"^( *)# (?= *(?:[a-z_]+:|- ))", r"\1", text, flags=re.MULTILINE)
+
+
+def test_new_writes_a_commented_example_of_every_section_and_key(tmp_path: Path, dezky: RunDezky) -> None:
+    result = dezky_new(dezky, tmp_path, "berg", plan="enterprise")
+    text = (tmp_path / "berg.yaml").read_text(encoding="utf-8")
+
+    assert result.exit_code == 0, result.output
+    for key in sorted(every_key(Tenant) - {"deleted_at"}):  # deleted_at is told in prose: it needs `deleted`
+        assert re.search(rf"^[ #]*(- )?{key}:", text, flags=re.MULTILINE), key
+    assert "deleted_at:" in text
+
+
+def test_the_new_files_examples_validate_when_all_are_put_in_use(tmp_path: Path, dezky: RunDezky) -> None:
+    dezky_new(dezky, tmp_path / "written", "berg", plan="enterprise")
+    (tmp_path / "berg.yaml").write_text(
+        uncomment_examples((tmp_path / "written" / "berg.yaml").read_text(encoding="utf-8")), encoding="utf-8"
+    )
+
+    loaded = load_tenants([tmp_path / "berg.yaml"])
+
+    assert loaded.problems == []
+    (item,) = loaded.tenants
+    tenant_ = item.tenant
+    assert [
+        len(x)
+        for x in (tenant_.users, tenant_.mail.shared_mailboxes, tenant_.mail.lists, tenant_.files.spaces)
+    ] == [
+        2,
+        1,
+        1,
+        1,
+    ]
+    assert (tenant_.domains.mail, tenant_.mail.catch_all, tenant_.branding is not None) == (
+        ("berg-mail.de",),
+        "admin@berg.de",
+        True,
+    )
+
+
+def every_key(model: type[BaseModel]) -> set[str]:
+    keys = set(model.model_fields)
+    for info in model.model_fields.values():
+        for inner in [info.annotation, *typing.get_args(info.annotation)]:
+            for candidate in [inner, *typing.get_args(inner)]:
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    keys |= every_key(candidate)
+    return keys

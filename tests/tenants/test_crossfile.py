@@ -195,13 +195,34 @@ def test_cross_file_clash_is_found_even_when_the_file_breaks_another_rule(tmp_pa
     assert ("tal.yaml", "domains.primary", f"domain `berg.de` is also claimed by {berg}") in found
 
 
-def test_a_file_without_the_tenant_shape_takes_no_part_in_cross_file_rules(tmp_path: Path) -> None:
+def test_a_file_with_a_schema_error_still_takes_part_in_cross_file_rules(tmp_path: Path) -> None:
+    """Every problem at once: a missing name does not hide that the domain and the address are taken."""
     shapeless = customer("tal", "berg.de")
     del shapeless["name"]
 
-    assert cross_problems(tmp_path, customer("berg", "berg.de"), shapeless) == [
-        ("tal.yaml", "name", "required field is missing")
+    found = cross_problems(tmp_path, customer("berg", "berg.de"), shapeless)
+
+    assert [(name, field) for name, field, _ in found] == [
+        ("berg.yaml", "domains.primary"),
+        ("berg.yaml", "users[0].email"),
+        ("tal.yaml", "name"),
+        ("tal.yaml", "domains.primary"),
+        ("tal.yaml", "users[0].email"),
     ]
+    assert ("tal.yaml", "name", "required field is missing") in found
+
+
+def test_values_the_model_refused_take_no_part_in_cross_file_rules(tmp_path: Path) -> None:
+    """A slug or domain the model refused is set aside: its placeholder clashes with nothing."""
+    first, second = customer("berg", "berg.de"), customer("tal", "tal.de")
+    for broken in (first, second):
+        broken["slug"] = "-"
+        broken["domains"] = {"primary": "not a domain"}
+
+    found = cross_problems(tmp_path, first, second)
+
+    assert sorted({field for _, field, _ in found}) == ["domains.primary", "slug"]
+    assert not any("claimed by" in message for _, _, message in found)
 
 
 def test_only_tenants_without_problems_of_their_own_are_returned(tmp_path: Path) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dezky.tenants import load_tenants
 from dezky.tenants.model import normalise_domain, normalise_email
-from tests.tenants.builders import SLUG, problems, tenant, user, write
+from tests.tenants.builders import SLUG, problems, problems_in_text, tenant, to_yaml, user, write
 
 # --- slug -------------------------------------------------------------------------------------------------
 
@@ -75,8 +76,101 @@ def test_text_where_a_list_belongs_is_explained_in_yaml_terms(tmp_path: Path) ->
 
 def test_value_outside_an_enum_lists_the_allowed_ones(tmp_path: Path) -> None:
     assert problems(tmp_path, tenant(status="paused")) == [
-        ("status", "input should be 'active', 'suspended' or 'deleted'")
+        ("status", "unknown status `paused`; choose one of active, suspended, deleted")
     ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"status": "activ"}, "status", "unknown status `activ`; did you mean `active`?"),
+        ({"status": "Suspended"}, "status", "unknown status `Suspended`; did you mean `suspended`?"),
+        (
+            {"users": [user("eva.berg", role="admn")]},
+            "users[0].role",
+            "unknown role `admn`; did you mean `admin`?",
+        ),
+        (
+            {"files": {"spaces": [{"name": "Akten", "quota": "1GiB", "members": [{"group": "member"}]}]}},
+            "files.spaces[0].members[0].group",
+            "unknown group `member`; did you mean `members`?",
+        ),
+        (
+            {
+                "files": {
+                    "spaces": [
+                        {"name": "Akten", "quota": "1GiB", "members": [{"group": "members", "role": "edit"}]}
+                    ]
+                }
+            },
+            "files.spaces[0].members[0].role",
+            "unknown role `edit`; did you mean `editor`?",
+        ),
+    ],
+    ids=["status", "status-capitalised", "user-role", "space-group", "space-role"],
+)
+def test_misspelt_value_of_an_enum_suggests_the_one_meant(
+    tmp_path: Path, fields: dict[str, Any], field: str, message: str
+) -> None:
+    assert (field, message) in problems(tmp_path, tenant(**fields))
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        ("busines", "unknown plan `busines`; did you mean `business`?"),
+        ("Enterprise", "unknown plan `Enterprise`; did you mean `enterprise`?"),
+        ("gold", "unknown plan `gold`; choose one of business, enterprise, starter"),
+    ],
+)
+def test_misspelt_plan_suggests_the_one_meant(tmp_path: Path, plan: str, message: str) -> None:
+    assert problems(tmp_path, tenant(plan=plan)) == [("plan", message)]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("01.03.2026", "`01.03.2026` is a date in another format; use YYYY-MM-DD: 2026-03-01"),
+        ("1.3.2026", "`1.3.2026` is a date in another format; use YYYY-MM-DD: 2026-03-01"),
+        ("2026/03/01", "`2026/03/01` is a date in another format; use YYYY-MM-DD: 2026-03-01"),
+        ("03/01/2026", "`03/01/2026` is not a date; use YYYY-MM-DD, like 2026-01-31"),
+        ("1. März 2026", "`1. März 2026` is not a date; use YYYY-MM-DD, like 2026-01-31"),
+        ("2026-02-30", "`2026-02-30` is not a date: day is out of range for month"),
+    ],
+)
+def test_date_in_another_format_says_use_yyyy_mm_dd(tmp_path: Path, value: str, message: str) -> None:
+    assert problems(tmp_path, tenant(created=value)) == [("created", message)]
+
+
+def test_date_with_a_time_of_day_says_use_yyyy_mm_dd(tmp_path: Path) -> None:
+    text = to_yaml(tenant()).replace("created: '2026-01-15'", "created: 2026-01-15 09:30:00")
+
+    assert "created: 2026-01-15 09:30:00" in text
+    assert problems_in_text(tmp_path, text) == [
+        f"{SLUG}.yaml:5:10 created: `2026-01-15 09:30:00` has a time of day; use YYYY-MM-DD: 2026-01-15"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "https://kanzlei-berg.de/",
+            "`https://kanzlei-berg.de/` is a web address (URL); write the domain alone: kanzlei-berg.de",
+        ),
+        (
+            "http://www.kanzlei-berg.de",
+            "`http://www.kanzlei-berg.de` is a web address (URL); write the domain alone: www.kanzlei-berg.de",
+        ),
+        (
+            "kanzlei-berg.de/",
+            "`kanzlei-berg.de/` is not a bare domain name; write the domain alone: kanzlei-berg.de",
+        ),
+    ],
+    ids=["https", "http-www", "trailing-slash"],
+)
+def test_domain_written_as_a_url_says_so(tmp_path: Path, value: str, message: str) -> None:
+    assert problems(tmp_path, tenant(domains={"primary": value})) == [("domains.primary", message)]
 
 
 def test_unknown_plan_lists_the_plans(tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def test_yaml_syntax_error_says_where_the_parser_stopped(tmp_path: Path) -> None
     text = VALID.replace("  primary: kanzlei-berg.de", "  primary: kanzlei-berg.de\n bad: indent")
 
     assert problems_in_text(tmp_path, text) == [
-        f"{F}:7:2 (file): YAML syntax: did not find expected key",
+        f"{F}:7:2 (file): YAML syntax: `bad:` in column 2 lines up with no key above it; keys above it start in "
+        "column 1 or column 3: indent it like the keys it belongs with",
     ]
 
 
@@ -174,7 +175,8 @@ def test_explicit_standard_tags_are_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2026-13-01", "cannot read this value as timestamp: month must be in 1..12"),
+        # A date is read as text, and the model says what is wrong with it, among the file's other problems.
+        ("2026-13-01", "`2026-13-01` is not a date: month must be in 1..12"),
         (
             "9" * 5000,
             "cannot read this value as int: Exceeds the limit (4300 digits) for integer string conversion",
