@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help preview test acceptance validate lint format engine system-packages benchmark clean
+.PHONY: help preview test acceptance validate lint format engine system-packages benchmark clean sandbox
 
 help:
 	@echo "make preview   validate every tenant, then pulumi preview of the dev stack"
@@ -14,6 +14,7 @@ help:
 	@echo "make validate  validate tenant files only"
 	@echo "make lint      ruff"
 	@echo "make benchmark run the benchmark scripts"
+	@echo "make sandbox   start the dev stack's services locally (stop: .venv/bin/dezky sandbox down)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -37,6 +38,11 @@ preview: $(STAMP) engine
 test: $(STAMP) engine system-packages
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# PowerDNS (real, Debian's package) and the Stalwart, Authentik and OCIS emulators on the dev stack's ports and
+# credentials, in the background (dezky/sandbox.py); `.venv/bin/dezky sandbox down` stops them.
+sandbox: $(STAMP) engine system-packages
+	$(VENV)/bin/dezky sandbox up
 
 acceptance: $(STAMP) engine
 	DEZKY_ACCEPTANCE=1 $(PY) -m pytest tests/acceptance $(PYTEST_ARGS)

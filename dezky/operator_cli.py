@@ -21,15 +21,17 @@ from rich.table import Table
 from dezky.engine import runner
 from dezky.engine.cli import YesOption, apply_options
 from dezky.engine.workspace import ROOT, EngineNotInstalled
+from dezky.exit_codes import ExitCode
 from dezky.live_users import live_users
 from dezky.review.changed import ChangeScope, GitFailed, change_scope, only_tenants
-from dezky.review.drift import drift_of
+from dezky.review.drift import Drift, drift_of
 from dezky.review.model import ESTATE
 from dezky.review.preview import preview_review
 from dezky.review.render import render, to_terminal
 from dezky.tenants import load_tenants
 from dezky.tenants.loader import load_one
 from dezky.tenants.model import SLUG_PATTERN, TenantStatus
+from dezky.timestamps import utc_iso, utc_text
 
 TENANTS_DIR = Path("tenants")
 INTEGRATIONS = ("authentik", "stalwart", "ocis", "dns")
@@ -87,9 +89,9 @@ def review(
     else:
         out.print(render(result, output_format.value), markup=False, end="")
     if result.blocked:
-        raise typer.Exit(4)
+        raise typer.Exit(ExitCode.REFUSED)
     if exit_code and result.changes:
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.CHANGES_PRESENT)
 
 
 def _changed_or_exit(ref: str, repo: Path) -> ChangeScope:
@@ -97,7 +99,7 @@ def _changed_or_exit(ref: str, repo: Path) -> ChangeScope:
         return change_scope(ref, repo)
     except GitFailed as exc:
         err.print(str(exc), markup=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 def _engine_or_exit(call: Any, what: str) -> Any:
@@ -105,17 +107,17 @@ def _engine_or_exit(call: Any, what: str) -> Any:
         return call()
     except (EngineNotInstalled, runner.NoSuchTenant) as exc:
         err.print(str(exc), markup=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     except runner.RunRefused as exc:
         err.print(str(exc), markup=False)
-        raise typer.Exit(4) from None
+        raise typer.Exit(ExitCode.REFUSED) from None
     except (runner.Declined, runner.ServiceUnreachable) as exc:
         err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILURE) from None
     except auto.CommandError as exc:
         lines = [line for line in str(exc).splitlines() if "error" in line.lower()]
         err.print(f"{what} failed: {lines[0] if lines else exc}", markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILURE) from None
 
 
 # -- suspend / resume / delete ---------------------------------------------------------------------------
@@ -143,7 +145,7 @@ def _change_status(folder: Path, slug: str, status: TenantStatus) -> None:
         edited = with_status(original, status, dt.date.today())
     except ValueError as exc:
         err.print(f"{path}: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     if edited == original:
         out.print(f"{slug} is already {status.value}; nothing changed.")
         return
@@ -155,7 +157,7 @@ def _change_status(folder: Path, slug: str, status: TenantStatus) -> None:
         for problem in problems:
             err.print(problem.render(relative_to=Path.cwd()), markup=False)
         err.print(f"[red]✗[/] not changed: {path}")
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID_TENANT_FILES)
     out.print(f"[green]✓[/] {path}: status {status.value}")
     out.print(f"Next: commit {path} and open a pull request; it applies when merged (dezky up in CI).")
 
@@ -164,7 +166,7 @@ def _tenant_path_or_exit(folder: Path, slug: str) -> Path:
     path = folder / f"{slug}.yaml"
     if not re.fullmatch(SLUG_PATTERN, slug) or not path.is_file():
         err.print(f"no tenant file for `{slug}` in {folder}", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
     return path
 
 
@@ -200,6 +202,9 @@ def status(
     drift: Annotated[
         bool, typer.Option(help="Also read every object back (a refresh run as a preview) and show drift.")
     ] = False,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="terminal or json")
+    ] = Format.TERMINAL,
     work_dir: WorkDirOption = ROOT,
     state_dir: StateDirOption = None,
 ) -> None:
@@ -210,23 +215,52 @@ def status(
     provisioned: dict[str, dict[str, str]] = tenants.value if tenants else {}
     if slug is not None and slug not in provisioned:
         err.print(f"tenant `{slug}` is not provisioned on stack {stack}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILURE)
+    shown = {name: provisioned[name] for name in sorted(provisioned) if slug in (None, name)}
+    history = opened.history(page_size=1)
+    if output_format is Format.JSON:
+        found = _drift_or_exit(stack, slug, options) if drift else None
+        out.print_json(data=status_json(stack, shown, history, found))
+        return
     table = Table("tenant", "status", *INTEGRATIONS, title=f"Stack {stack}")
-    for name in sorted(provisioned):
-        if slug in (None, name):
-            state = provisioned[name]
-            table.add_row(name, state.get("status", "?"), *(state.get(i, "-") for i in INTEGRATIONS))
+    for name, state in shown.items():
+        table.add_row(name, state.get("status", "?"), *(state.get(i, "-") for i in INTEGRATIONS))
     out.print(table)
-    out.print(last_update_text(opened.history(page_size=1)), markup=False)
+    out.print(last_update_text(history), markup=False)
     if drift:
-        _print_drift(stack, slug, options)
+        _print_drift(stack, _drift_or_exit(stack, slug, options))
 
 
-def _print_drift(stack: str, slug: str | None, options: runner.EngineOptions) -> None:
+def status_json(
+    stack: str,
+    tenants: dict[str, dict[str, str]],
+    history: list[auto.UpdateSummary],
+    drift: list[Drift] | None,
+) -> dict[str, Any]:
+    last = history[0] if history else None
+    return {
+        "stack": stack,
+        "tenants": tenants,
+        "last_update": None
+        if last is None
+        else {"kind": last.kind, "result": last.result, "time": utc_iso(last.end_time or last.start_time)},
+        "drift": None
+        if drift is None
+        else [
+            {"tenant": d.tenant, "object": d.describe(), "changes": d.details(), "removed": d.gone}
+            for d in drift
+        ],
+    }
+
+
+def _drift_or_exit(stack: str, slug: str | None, options: runner.EngineOptions) -> list[Drift]:
     events: list[auto.EngineEvent] = []
     with_events = replace(options, on_event=events.append)
     _engine_or_exit(lambda: runner.preview_drift(stack, with_events, slug), f"drift check of stack {stack}")
-    found = drift_of(events)
+    return drift_of(events)
+
+
+def _print_drift(stack: str, found: list[Drift]) -> None:
     if not found:
         out.print("drift: none; every object is as the last run left it", markup=False)
         return
@@ -269,7 +303,7 @@ def last_update_text(history: list[auto.UpdateSummary]) -> str:
         return "never updated"
     last = history[0]
     ended = last.end_time or last.start_time
-    return f"last {last.kind}: {last.result} at {ended:%Y-%m-%d %H:%M:%S %Z}".rstrip()
+    return f"last {last.kind}: {last.result} at {utc_text(ended)}"
 
 
 def users(
@@ -277,6 +311,9 @@ def users(
     folder: FolderOption = TENANTS_DIR,
     live: Annotated[bool, typer.Option(help="Also read each user back from Authentik and Stalwart.")] = True,
     stack: StackOption = "dev",
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="terminal or json")
+    ] = Format.TERMINAL,
     work_dir: WorkDirOption = ROOT,
     state_dir: StateDirOption = None,
 ) -> None:
@@ -286,7 +323,7 @@ def users(
     if loaded is None:
         for problem in problems:
             err.print(problem.render(relative_to=Path.cwd()), markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID_TENANT_FILES)
     tenant = loaded.tenant
     found = {}
     if live:
@@ -294,6 +331,17 @@ def users(
         opened = _engine_or_exit(lambda: runner.open_stack(stack, options), f"opening stack {stack}")
         config = {key: value.value for key, value in opened.get_all_config().items()}
         found = live_users([user.email for user in tenant.users], config)
+    if output_format is Format.JSON:
+        listed = [
+            {"email": user.email, "name": user.name, "role": user.role.value, "status": user.status.value}
+            | ({"authentik_login": found[user.email].authentik, "stalwart_mailbox": found[user.email].stalwart}
+               if live else {})
+            for user in tenant.users
+        ]  # fmt: skip
+        out.print_json(
+            data={"tenant": tenant.slug, "name": tenant.name, "status": tenant.status.value, "users": listed}
+        )
+        return
     columns = ["email", "name", "role", "status"] + (["authentik login", "stalwart mailbox"] if live else [])
     table = Table(*columns, title=f"{tenant.name} ({tenant.status.value})")
     for user in tenant.users:

@@ -12,6 +12,7 @@ from pulumi import automation as auto
 from dezky.engine import runner
 from dezky.engine.progress import ApplyProgress
 from dezky.engine.workspace import EngineNotInstalled
+from dezky.exit_codes import ExitCode
 
 StackOption = Annotated[
     str, typer.Option("--stack", "-s", help="dev, prod, or <env>.<slug> / <env>.estate for one part of it.")
@@ -33,7 +34,7 @@ def plan_confirmation(
             f"refusing to apply to stack {stack} without --yes: there is no terminal to confirm the plan on",
             err=True,
         )
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
 
     def go_ahead(planned: dict[str, int]) -> bool:
         if progress is not None:
@@ -65,18 +66,18 @@ def _run(operation: str, stack: str, yes: bool = True, **kwargs: object) -> None
         getattr(runner, operation)(stack, options, **kwargs)
     except (runner.Declined, runner.ServiceUnreachable) as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILURE) from None
     except EngineNotInstalled as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     except runner.RunRefused as exc:
         # Refused before anything was applied: the same verdict and code as a refused review.
         typer.echo(str(exc), err=True)
-        raise typer.Exit(4) from None
+        raise typer.Exit(ExitCode.REFUSED) from None
     except auto.CommandError as exc:
         # The engine already printed its diagnostics through on_output; only the verdict is left to say.
         typer.echo(f"pulumi {operation} of stack {stack} failed: {_first_line(exc)}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILURE) from None
     finally:
         if progress is not None:
             progress.finish()

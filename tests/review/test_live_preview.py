@@ -249,3 +249,22 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_status_and_users_speak_json_for_tools_with_zoned_times(project: Project):
+    project.up()
+
+    status = dezky(project, "status", "--format", "json")
+    users = dezky(project, "users", "acme", "--format", "json", "--folder", str(project.tenants_dir))
+
+    assert status.exit_code == 0, status.output
+    document = json.loads(status.output)
+    assert document["tenants"]["acme"]["authentik"] == "ready"
+    assert document["last_update"]["result"] == "succeeded"
+    assert document["last_update"]["time"].endswith("Z") and document["drift"] is None
+    assert users.exit_code == 0, users.output
+    listed = json.loads(users.output)["users"]
+    assert {u["email"]: u["authentik_login"] for u in listed} == {
+        "anna.schmidt@acme-werkzeuge.de": "active",
+        "jonas.weber@acme-werkzeuge.de": "active",
+    }

@@ -87,7 +87,7 @@ def test_a_change_that_does_not_validate_is_refused_and_the_file_restored(folder
 
     result = invoke("delete", "acme", "--folder", str(folder))
 
-    assert result.exit_code == 2
+    assert result.exit_code == 5  # invalid tenant files (dezky/exit_codes.py)
     assert "not changed" in result.output
     assert path.read_text() == broken
 
