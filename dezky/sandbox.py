@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dezky.engine.processes import running
 from dezky.engine.workspace import ROOT
 from dezky.timestamps import utc_text
 
@@ -130,7 +131,7 @@ def pid_of(directory: Path = SANDBOX_DIR) -> int | None:
         pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-    if _alive(pid) and _is_sandbox(pid):
+    if running(pid) and _is_sandbox(pid):
         return pid
     path.unlink(missing_ok=True)
     (directory / READY_FILE).unlink(missing_ok=True)
@@ -203,14 +204,14 @@ def down(directory: Path = SANDBOX_DIR, timeout: float = STOP_SECONDS) -> int | 
         pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-    if _alive(pid) and not _is_sandbox(pid):
+    if running(pid) and not _is_sandbox(pid):
         pid_of(directory)  # the pid was reused by another program: only drop our files
         return None
     # SIGTERM to the sandbox alone: it stops PowerDNS and saves the emulators' objects, then exits. A
     # sandbox that was killed may have left PowerDNS running in its session: that is ended too.
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    if not _wait_until_gone(pid, timeout if _alive(pid) else 0.0):
+    if not _wait_until_gone(pid, timeout if running(pid) else 0.0):
         for signum, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
             for member in session_members(pid):
                 with contextlib.suppress(ProcessLookupError):
@@ -243,18 +244,6 @@ def _wait_until_gone(session: int, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return not session_members(session)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 def _is_sandbox(pid: int) -> bool:

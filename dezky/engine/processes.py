@@ -42,10 +42,10 @@ def stop_children(spared: set[int] = frozenset(), grace: float = 5.0) -> list[in
     for pid in targets:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_alive(pid) for pid in targets):
+    while time.monotonic() < deadline and any(running(pid) for pid in targets):
         time.sleep(0.1)
     for pid in targets:
-        if _alive(pid):
+        if running(pid):
             _signal(pid, signal.SIGKILL)
     return targets
 
@@ -55,10 +55,17 @@ def _signal(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
-def _alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie: a killed process whose parent died too stays a zombie until init
+    reaps it, which some containers never do."""
     try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
 

@@ -30,7 +30,7 @@ from dezky.engine.guard import (
     refused_by_policy,
     unmarked_data,
 )
-from dezky.engine.processes import children_stopped_on_interrupt
+from dezky.engine.processes import children_stopped_on_interrupt, running
 from dezky.engine.reachability import ServiceUnreachable, require_reachable
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import (
@@ -289,21 +289,9 @@ def release_stale_locks(stack: auto.Stack, options: EngineOptions) -> list[str]:
 def _stale_lock(lock: Lock) -> str | None:
     if lock.pid is None or lock.hostname is None:
         return None
-    if lock.hostname != socket.gethostname() or _running(lock.pid):
+    if lock.hostname != socket.gethostname() or running(lock.pid):
         return None
     return f"pid {lock.pid} on {lock.hostname} at {lock.timestamp or '?'}"
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A killed CLI whose parent died too stays a zombie until init reaps it, which some containers never do.
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
 
 
 def _tenants_folder_of(stack: auto.Stack, options: EngineOptions) -> Path:
