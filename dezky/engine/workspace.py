@@ -9,6 +9,7 @@ finds it.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,11 +79,35 @@ def state_backend(state_dir: Path | None = None) -> str:
     return backend_url(state_dir, Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state")))
 
 
+PULUMI_HOME = TOOLS / "pulumi-home"
+AUTOMATIC_LOGS_OFF = """The Pulumi CLI writes a debug log of every command under $PULUMI_HOME/logs (about 13 MB and a
+third of its CPU per operation at 50 tenants). dezky turns it off by keeping this file where that folder would
+be: the CLI cannot create the folder and goes on without logging ("automatic logging unavailable").
+For a debugging session, run dezky with DEZKY_CLI_LOGS=1: the file goes and the CLI logs again.
+"""
+
+
+def switch_off_automatic_cli_logs(home: Path) -> None:
+    """The CLI has no switch for its automatic debug log (v3.260 `logging.StartLogging`); a file in the place of
+    its folder makes the log unavailable, which the CLI treats as a warning and runs on."""
+    logs = home / "logs"
+    if os.environ.get("DEZKY_CLI_LOGS") == "1":
+        if logs.is_file():
+            logs.unlink()
+        return
+    if logs.is_dir():
+        shutil.rmtree(logs)
+    if not logs.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        logs.write_text(AUTOMATIC_LOGS_OFF)
+
+
 def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str]:
     """Environment for the Pulumi CLI and its plugins (the policy pack reads the backend from it too)."""
     backend = state_backend(state_dir)
     if is_file_backend(backend):
         file_folder(backend).mkdir(parents=True, exist_ok=True)
+    switch_off_automatic_cli_logs(PULUMI_HOME)
     env = {
         "PULUMI_BACKEND_URL": backend,
         # The file backend rewrites the whole state after every step: with 2,600 resources that is most of an
@@ -90,7 +115,7 @@ def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str
         # killed CLI loses the record of what it did, and the rerun adopts those objects by their natural keys
         # (components/common/provider.py), so it converges all the same.
         "PULUMI_SKIP_CHECKPOINTS": os.environ.get("PULUMI_SKIP_CHECKPOINTS", "true"),
-        "PULUMI_HOME": str(TOOLS / "pulumi-home"),
+        "PULUMI_HOME": str(PULUMI_HOME),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dezky.engine.checkout import CheckoutRefused, deployed_commit, deployed_tenant_files, require_deployable
+from dezky.engine.workspace import PULUMI_HOME
 from tests.e2e.conftest import make_project
 
 
@@ -129,3 +130,21 @@ def test_the_engine_records_the_applied_commit_in_the_stack_history(tmp_path: Pa
     project.up()
 
     assert deployed_commit(project.stack()) == head(project.work_dir)
+
+
+@pytest.mark.engine
+def test_the_clis_automatic_debug_log_is_off_unless_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    logs = PULUMI_HOME / "logs"
+    project = make_project(tmp_path, {}, tenants=[])
+
+    project.up()
+
+    assert logs.is_file(), "a file where the CLI's log folder would be"
+    monkeypatch.setenv("DEZKY_CLI_LOGS", "1")
+    project.up()
+    assert logs.is_dir() and any(logs.glob("*.log"))
+    monkeypatch.delenv("DEZKY_CLI_LOGS")
+    project.up()
+    assert logs.is_file()
