@@ -49,11 +49,12 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    resources: Mapping[str, Recorded] = field(default_factory=dict)
+    #: by (type, name): a resource is found wherever its parent put it, in one look-up
+    resources: Mapping[tuple[str, str], Recorded] = field(default_factory=dict)
 
     def find(self, resource_type: str, name: str) -> Recorded | None:
         """The recorded resource of that type and name (under whichever parent it was)."""
-        return next((r for r in self.resources.values() if r.type == resource_type and r.name == name), None)
+        return self.resources.get((resource_type, name))
 
 
 def read_checkpoint(backend_url: str, project: str, stack: str) -> Checkpoint:
