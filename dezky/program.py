@@ -20,6 +20,7 @@ from components.tenant.platform import PlatformSettings, platform_settings
 from dezky.engine.selection import InvalidTenantFiles, select_tenants, tenants_folder
 from dezky.engine.workspace import StackName
 from dezky.lifecycle import as_provisioned, deletion_days
+from dezky.tenants.model import TenantGroup
 from hetzner.estate import Estate, EstateSettings, estate_settings
 from hetzner.host import HostBootstrap, bootstrap_args_from_config
 
@@ -47,24 +48,33 @@ def run(
         raise TenantFilesInvalid(str(exc)) from None
     deletions = deletion_days((item.tenant for item in tenants), recorded_deletions, today)
     provisioning = {}
+    files_groups: dict[str, pulumi.Output[str]] = {}
     for loaded in tenants:
         tenant = as_provisioned(loaded.tenant, deletions.get(loaded.tenant.slug), today)
         component = Tenant(tenant.slug, TenantArgs(tenant=tenant, platform=platform))
         provisioning[tenant.slug] = component.provisioning
+        files_groups[tenant.slug] = component.identity.groups[TenantGroup.MEMBERS].name
     pulumi.export("tenants", provisioning)
     pulumi.export("tenant_count", len(tenants))
     # Read by the runner before the next run: the retention clock of each deleted tenant.
     pulumi.export("tenant_deletions", deletions)
     if estate is not None:
-        _export_estate(estate, platform, config)
+        _export_estate(estate, platform, config, files_groups)
 
 
-def _export_estate(settings: EstateSettings, platform: PlatformSettings, config: pulumi.Config) -> None:
+def _export_estate(
+    settings: EstateSettings,
+    platform: PlatformSettings,
+    config: pulumi.Config,
+    files_groups: Mapping[str, pulumi.Input[str]],
+) -> None:
+    """The estate, and the platform's files application: open to the platform's admins and to the members
+    group of every tenant this stack runs (`files_groups`), to nobody else."""
     estate = Estate("estate", settings)
     pulumi.export("estate_monthly_cost_eur", estate.monthly_cost_eur)
     pulumi.export("estate", estate.summary)
     pulumi.export("estate_credentials", estate.credentials)  # secret: box passwords, bucket keys
-    identity = PlatformIdentity("platform", platform.domain)
+    identity = PlatformIdentity("platform", platform.domain, member_groups=files_groups)
     pulumi.export("platform_oidc", {"issuer": identity.ocis.issuer, "client_id": identity.ocis.client_id})
     if config.get_object("host") is not None:
         # The host is bootstrapped once Robot's firewall lets SSH in only from the admin networks.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-from pulumi.dynamic import CheckFailure
+from pulumi.dynamic import CheckFailure, DiffResult
 
 from components.authentik import normalise
 from components.authentik.client import AuthentikClient
@@ -77,8 +77,23 @@ class OAuth2ProviderProvider(AuthentikProvider):
             "sub_mode": str(props.get("sub_mode") or "hashed_user_id"),
             "issuer_mode": str(props.get("issuer_mode") or "per_provider"),
             "include_claims_in_id_token": bool(props.get("include_claims_in_id_token", True)),
-            "grant_types": normalise.names(props.get("grant_types")),
+            # None: the server holds no grant types (Authentik before the field existed, e.g. 2026.5.0-rc1)
+            "grant_types": None
+            if props.get("grant_types") is None
+            else normalise.names(props["grant_types"]),
         }
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # A server without `grant_types` ignores them: comparing them would rewrite the provider on every
+        # `up --refresh` without ever changing anything. The state says honestly that the server holds none.
+        if olds.get("grant_types") is None:  # the engine keeps no nulls: a missing key is the recorded None
+            news = {**news, "grant_types": None}
+        return super().diff(_id, olds, news)
+
+    def _same(self, existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
+        if existing.get("grant_types") is None:
+            wanted = {**wanted, "grant_types": None}
+        return super()._same(existing, wanted)
 
     def validate(self, props: dict[str, Any]) -> list[CheckFailure]:
         failures = []
@@ -124,6 +139,8 @@ class OAuth2ProviderProvider(AuthentikProvider):
                     "signing_key": keypair_pk(client, wanted["signing_key"]),
                 },
             )
+            if body.get("grant_types") is None:
+                body.pop("grant_types", None)
             current = client.find_oauth2_provider(wanted["name"])
             if current is not None:
                 return _credentials(client.update_oauth2_provider(current["pk"], body))
@@ -142,10 +159,13 @@ class OAuth2ProviderProvider(AuthentikProvider):
 
 
 def _credentials(provider: Any) -> dict[str, Any]:
+    """What the state keeps of the server's answer: ids, the secret, and the grant types the server holds."""
+    held = provider.get("grant_types")
     return {
         "pk": provider["pk"],
         "client_id": provider["client_id"],
         "client_secret": provider["client_secret"],
+        "grant_types": None if held is None else normalise.names(held),
     }
 
 

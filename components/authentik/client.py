@@ -8,6 +8,7 @@ that name the field; lookups answer None where the server answers 404. Every req
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -33,7 +34,7 @@ from components.authentik.wire import (
     User,
     UserRequest,
 )
-from components.common.http import ApiClient
+from components.common.http import RETRY_ATTEMPTS, RETRY_STATUSES, ApiClient, ApiError, server_asked_wait
 
 SERVICE = "Authentik"
 PAGE_SIZE = 100  # the server's maximum page size
@@ -82,6 +83,15 @@ def _messages(body: Any, path: tuple[str, ...]) -> list[str]:
     return [f"{'.'.join(path)}: {body}" if path else str(body)]
 
 
+class OutcomeUnknown(Exception):
+    """A create whose answer never came (connection lost, timeout, a 5xx from a proxy): the server may have
+    carried it out. Only a look-up by natural key can tell; resending it blindly can make a duplicate
+    (Authentik accepts two identical policy bindings)."""
+
+    def __init__(self, method: str, path: str, cause: str) -> None:
+        super().__init__(f"{SERVICE}: {method} {path}: no answer ({cause}); the object may have been made")
+
+
 class AuthentikClient(ApiClient):
     """One HTTP connection pool to one Authentik server. Use as a context manager or call `close`.
 
@@ -109,7 +119,7 @@ class AuthentikClient(ApiClient):
         return cast(Brand | None, self._find("/core/brands/", "domain", domain))
 
     def create_brand(self, brand: BrandRequest) -> Brand:
-        return cast(Brand, self._json("POST", "/core/brands/", json=brand))
+        return cast(Brand, self._create("/core/brands/", brand))
 
     def update_brand(self, brand_uuid: str, brand: BrandRequest) -> Brand:
         return cast(Brand, self._json("PATCH", f"/core/brands/{brand_uuid}/", json=brand))
@@ -123,7 +133,7 @@ class AuthentikClient(ApiClient):
         return cast(Group | None, self._find("/core/groups/", "name", name, include_users=False))
 
     def create_group(self, group: GroupRequest) -> Group:
-        return cast(Group, self._json("POST", "/core/groups/", json=group))
+        return cast(Group, self._create("/core/groups/", group))
 
     def update_group(self, group_uuid: str, group: GroupRequest) -> Group:
         return cast(Group, self._json("PATCH", f"/core/groups/{group_uuid}/", json=group))
@@ -147,7 +157,7 @@ class AuthentikClient(ApiClient):
         return cast(list[User], list(self._paginate("/core/users/", {"path": path})))
 
     def create_user(self, user: UserRequest) -> User:
-        return cast(User, self._json("POST", "/core/users/", json=user))
+        return cast(User, self._create("/core/users/", user))
 
     def update_user(self, pk: int, user: UserRequest) -> User:
         return cast(User, self._json("PATCH", f"/core/users/{pk}/", json=user))
@@ -161,7 +171,7 @@ class AuthentikClient(ApiClient):
         return cast(OAuth2Provider | None, self._find("/providers/oauth2/", "name", name))
 
     def create_oauth2_provider(self, provider: OAuth2ProviderRequest) -> OAuth2Provider:
-        return cast(OAuth2Provider, self._json("POST", "/providers/oauth2/", json=provider))
+        return cast(OAuth2Provider, self._create("/providers/oauth2/", provider))
 
     def update_oauth2_provider(self, pk: int, provider: OAuth2ProviderRequest) -> OAuth2Provider:
         return cast(OAuth2Provider, self._json("PATCH", f"/providers/oauth2/{pk}/", json=provider))
@@ -175,7 +185,7 @@ class AuthentikClient(ApiClient):
         return cast(Application | None, self._get_or_none(f"/core/applications/{quote(slug, safe='')}/"))
 
     def create_application(self, application: ApplicationRequest) -> Application:
-        return cast(Application, self._json("POST", "/core/applications/", json=application))
+        return cast(Application, self._create("/core/applications/", application))
 
     def update_application(self, slug: str, application: ApplicationRequest) -> Application:
         path = f"/core/applications/{quote(slug, safe='')}/"
@@ -195,9 +205,11 @@ class AuthentikClient(ApiClient):
         return cast(list[PolicyBinding], list(self._paginate("/policies/bindings/", {"target": target})))
 
     def create_binding(self, binding: PolicyBindingRequest) -> PolicyBinding:
-        return cast(PolicyBinding, self._json("POST", "/policies/bindings/", json=binding))
+        return cast(PolicyBinding, self._create("/policies/bindings/", binding))
 
     def update_binding(self, pk: str, binding: PolicyBindingRequest) -> PolicyBinding:
+        """Send the binding whole (`target` and its group): 2026.5.0-rc1 validates a PATCH by the request's
+        own `target` and answers 405 when it is missing."""
         return cast(PolicyBinding, self._json("PATCH", f"/policies/bindings/{pk}/", json=binding))
 
     def delete_binding(self, pk: str) -> None:
@@ -234,6 +246,27 @@ class AuthentikClient(ApiClient):
             body = self._json("GET", path, params={**_query(filters), "page": page, "page_size": PAGE_SIZE})
             yield from body["results"]
             page = int(body["pagination"]["next"])
+
+    def _create(self, path: str, body: Any) -> Any:
+        """POST a new object. Unlike every other call, a create is never resent blindly: when its answer is
+        lost (connection dropped, timeout, a 5xx from a proxy) the server may hold the object already, and a
+        second POST can make a duplicate (Authentik accepts two identical policy bindings). `OutcomeUnknown`
+        lets the caller look the object up by its natural key first (`AuthentikProvider.create_or_recover`).
+        A 429 means the server did nothing: it is resent after the wait the server asks for."""
+        for attempt in range(RETRY_ATTEMPTS):
+            try:
+                response = self._client.request("POST", path, json=body)
+            except httpx.TransportError as exc:  # timeouts included
+                raise OutcomeUnknown("POST", path, type(exc).__name__) from exc
+            if response.status_code != 429 or attempt == RETRY_ATTEMPTS - 1:
+                break
+            time.sleep(server_asked_wait(response) or 0.2 * 2**attempt)
+        if response.status_code in RETRY_STATUSES - {429}:
+            raise OutcomeUnknown("POST", path, f"HTTP {response.status_code}")
+        if not response.is_success:
+            url = str(response.request.url)
+            raise ApiError(SERVICE, "POST", url, response.status_code, error_message(response))
+        return response.json()
 
     def _get_or_none(self, path: str) -> dict[str, Any] | None:
         response = self._send("GET", path, ok_statuses=frozenset({404}))

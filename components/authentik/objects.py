@@ -99,6 +99,8 @@ def user_props(tenant: Tenant, user: User) -> dict[str, Any]:
         "path": f"tenants/{tenant.slug}",
         "is_active": tenant.is_active and user.status is UserStatus.ACTIVE,
         "type": "internal",
+        # the login goes for good only with the mailbox: the user's own mark, or the purged tenant's
+        "purge": user.purge or (tenant.status is TenantStatus.DELETED and tenant.purge),
     }
 
 

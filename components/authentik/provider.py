@@ -10,6 +10,7 @@ configuration in `configure`, never from resource inputs.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
@@ -17,12 +18,18 @@ from typing import Any, cast
 from pulumi.dynamic import CheckFailure
 
 from components.authentik import normalise
-from components.authentik.client import AuthentikClient, AuthentikSettings, authentik_settings_from_config
+from components.authentik.client import (
+    AuthentikClient,
+    AuthentikSettings,
+    OutcomeUnknown,
+    authentik_settings_from_config,
+)
 from components.authentik.wire import BrandRequest, GroupRequest, User, UserRequest
 from components.common.http import ApiError
 from components.common.provider import ObjectProvider
 
 BRAND_FLOWS = ("flow_authentication", "flow_invalidation", "flow_user_settings")
+CREATE_ATTEMPTS = 5  # as the shared `send` retries every other call
 
 
 class MissingObjectError(LookupError):
@@ -43,17 +50,31 @@ class AuthentikProvider(ObjectProvider):
     def create_or_recover(
         self, create: Callable[[], Any], find: Callable[[], Any], sent: dict[str, Any]
     ) -> Any:
-        """Create the object. When a retried POST meets its own first attempt (the reply was lost, the object
-        was made), the server says it exists: take it if it holds what was sent, else report the error."""
-        try:
-            return create()
-        except ApiError as exc:
-            if exc.status != 400:
-                raise
-            found = find()
-            if found is None or not _holds(found, sent):
-                raise
-            return found
+        """Create the object, idempotently under a lost reply. When the answer to a create never came
+        (`OutcomeUnknown`), look the object up by its natural key before sending it again: it may have been
+        made. When the server refuses a create because the object exists (a retry by someone else met its
+        first attempt), take it if it holds what was sent. Either way an object that differs is reported,
+        never duplicated or overwritten."""
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                return create()
+            except OutcomeUnknown:
+                found = find()
+                if found is not None:
+                    if _holds(found, sent):
+                        return found
+                    raise
+                if attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * 2**attempt)
+            except ApiError as exc:
+                if exc.status != 400:
+                    raise
+                found = find()
+                if found is None or not _holds(found, sent):
+                    raise
+                return found
+        raise AssertionError("unreachable")
 
 
 def plain(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,7 +88,9 @@ def _holds(found: dict[str, Any], sent: dict[str, Any]) -> bool:
             return sorted(json.dumps(item, sort_keys=True) for item in value)
         return value
 
-    return all(comparable(found.get(key)) == comparable(value) for key, value in sent.items())
+    # A key the server does not answer is one it does not hold (`grant_types` before 2026.5 final): it
+    # cannot disagree with what was sent.
+    return all(comparable(found[key]) == comparable(value) for key, value in sent.items() if key in found)
 
 
 def flow_pk(client: AuthentikClient, slug: str | None) -> str | None:
@@ -194,6 +217,7 @@ class UserProvider(AuthentikProvider):
 
     replace_keys = ("username",)
     kept_state = ("created_by_program",)
+    holds_data = True  # the login: password, second factors, consents
 
     def object_id(self, props: dict[str, Any]) -> str:
         return str(props["username"])

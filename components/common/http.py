@@ -37,14 +37,14 @@ class RetryableResponse(Exception):
 
 def _is_retryable(exc: Exception) -> bool | float:
     if isinstance(exc, RetryableResponse):
-        wait = _server_asked_wait(exc.response)
+        wait = server_asked_wait(exc.response)
         return wait if wait is not None else True
     return isinstance(
         exc, httpx.TimeoutException | httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError
     )
 
 
-def _server_asked_wait(response: httpx.Response) -> float | None:
+def server_asked_wait(response: httpx.Response) -> float | None:
     """Seconds to wait as the server asks: Retry-After, or Hetzner's RateLimit-Reset (a Unix time)."""
     retry_after = response.headers.get("Retry-After")
     if retry_after and retry_after.isdigit():

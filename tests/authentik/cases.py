@@ -151,7 +151,9 @@ CASES = [
         PolicyBindingProvider,
         lambda: {**objects.binding_props(), "application": "acme-portal", "group": MEMBERS},
         make_app_and_groups,
-        lambda c: c.update_binding(binding(c)["pk"], {"negate": True}),  # type: ignore[typeddict-item]
+        lambda c: c.update_binding(
+            binding(c)["pk"], {"negate": True, "target": binding(c)["target"], "group": binding(c)["group"]}
+        ),  # type: ignore[typeddict-item]
         squat_binding,
         "negate",
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.authentik.apps import PolicyBindingProvider
 from components.authentik.client import AuthentikClient, AuthentikSettings
 from components.authentik.provider import GroupProvider
 from components.common.http import ApiError
@@ -64,14 +65,36 @@ def test_create_whose_reply_was_lost_takes_the_object_it_made(
 
     result = provider.create({"name": "acme-members", "is_superuser": False})
 
-    assert statuses(authentik, "POST", "/core/groups/") == [None, 400]  # made, then the retry met it
+    assert statuses(authentik, "POST", "/core/groups/") == [None]  # made; looked up instead of resent
     assert (
         result.outs["group_uuid"]
         == next(iter(g for g in authentik.instance.groups.values() if g["name"] == "acme-members"))["pk"]
     )
-    assert [i.error for i in authentik.claim_invalid_requests()] == [
-        {"name": ["Group with this name already exists."]}
-    ]
+
+
+def test_a_lost_reply_to_a_binding_create_leaves_one_binding(
+    configured, client: AuthentikClient, authentik: AuthentikEmulator
+) -> None:
+    # Authentik accepts identical bindings (no uniqueness error to recover from): only the look-up helps.
+    group = client.create_group({"name": "acme-members", "is_superuser": False})
+    app = client.create_application({"name": "Portal", "slug": "acme-portal"})  # type: ignore[typeddict-item]
+    authentik.fail_next("POST", "/policies/bindings/", "lost_reply", times=3)
+    provider = configured(PolicyBindingProvider())
+    props = {"application": "acme-portal", "group": "acme-members", "order": 0}
+
+    provider.create(props)
+
+    assert statuses(authentik, "POST", "/policies/bindings/") == [None]
+    assert [b["group"] for b in client.list_bindings(app["pk"])] == [group["pk"]]
+
+
+def test_a_create_that_is_lost_and_not_made_is_sent_again(configured, authentik: AuthentikEmulator) -> None:
+    authentik.fail_next("POST", "/core/groups/", "drop")
+    provider = configured(GroupProvider())
+
+    provider.create({"name": "acme-members", "is_superuser": False})
+
+    assert statuses(authentik, "POST", "/core/groups/") == [None, 201]
 
 
 def test_wrong_token_is_refused_without_retrying_or_showing_it(

@@ -136,7 +136,7 @@ def test_an_adopted_user_removed_from_the_tenant_keeps_its_account_but_leaves_th
     id_, outs = mocks.state["acme:user:anna@acme-werkzeuge.de"]
     assert outs["created_by_program"] is False
 
-    configured(UserProvider()).delete(id_, outs)
+    configured(UserProvider()).delete(id_, {**outs, "purge": True})
 
     assert client.find_user("anna@acme-werkzeuge.de")["groups_obj"] == []
 
@@ -148,7 +148,7 @@ def test_a_user_the_program_created_is_deleted_with_it(
     id_, outs = mocks.state["acme:user:jonas@acme-werkzeuge.de"]
     assert outs["created_by_program"] is True
 
-    configured(UserProvider()).delete(id_, outs)
+    configured(UserProvider()).delete(id_, {**outs, "purge": True})
 
     assert client.find_user("jonas@acme-werkzeuge.de") is None
 

@@ -123,7 +123,7 @@ class AppObjects(InstanceRecords):
             "jwt_federation_providers": [],
             "grant_types": ["authorization_code", "refresh_token"],  # unverified: the 2026.5 model default
         }
-        provider = self._checked_provider(merge(defaults, body, _PROVIDER_FIELDS))
+        provider = self._checked_provider(merge(defaults, body, self._provider_fields()))
         self.next_provider_pk += 1
         self.providers[provider["pk"]] = provider
         return Reply(201, self.provider_json(provider))
@@ -132,7 +132,7 @@ class AppObjects(InstanceRecords):
         return Reply(200, self.provider_json(self._provider(int(pk))))
 
     def update_provider(self, pk: str, body: Json, **_: Any) -> Reply:
-        provider = self._checked_provider(merge(self._provider(int(pk)), body, _PROVIDER_FIELDS))
+        provider = self._checked_provider(merge(self._provider(int(pk)), body, self._provider_fields()))
         self.providers[provider["pk"]] = provider
         return Reply(200, self.provider_json(provider))
 
@@ -145,7 +145,10 @@ class AppObjects(InstanceRecords):
         return Reply(204, {})
 
     def provider_json(self, provider: Json) -> Json:
-        return {**provider, **self._provider_summary(provider)}
+        return {**self.shown(provider), **self._provider_summary(provider)}
+
+    def _provider_fields(self) -> tuple[str, ...]:
+        return self.kept_fields(_PROVIDER_FIELDS)
 
     def _provider_summary(self, provider: Json) -> Json:
         app = next((a for a in self.applications.values() if a["provider"] == provider["pk"]), None)
@@ -166,13 +169,13 @@ class AppObjects(InstanceRecords):
 
     def _provider(self, pk: int) -> Json:
         if pk not in self.providers:
-            raise not_found()
+            raise not_found("OAuth2Provider")
         return self.providers[pk]
 
     def _checked_provider(self, provider: Json) -> Json:
         others = [p for p in self.providers.values() if p["pk"] != provider["pk"]]
         if any(p["name"] == provider["name"] for p in others):
-            raise already_exists("Provider", "name")
+            raise already_exists("provider", "name")  # lower case, as 2026.5.0-rc1 words it
         if any(p["client_id"] == provider["client_id"] for p in others):
             raise already_exists("OAuth2/OpenID Provider", "client_id")
         for key in ("authentication_flow", "authorization_flow", "invalidation_flow"):
@@ -197,11 +200,18 @@ class AppObjects(InstanceRecords):
         apps = filtered(
             self.applications.values(), query, {**filters, **dict.fromkeys(options, _any)}, "name"
         )
+        reply = page([self.application_json(a) for a in apps], query)
         if not boolean(query.get("superuser_full_list", "false")):
-            # Even for a superuser the list shows only what the user may access, unless asked otherwise.
+            # Even for a superuser the list shows only what the user may access, unless asked otherwise;
+            # the real server pages first and filters the page after (its `pagination` counts every
+            # application, a page can come back short or empty while `next` goes on).
             viewer = self.users.get(int(query.get("for_user") or self.token_user))
-            apps = [a for a in apps if viewer is not None and self.passes(a, viewer)]
-        return page([self.application_json(a) for a in apps], query)
+            reply.body["results"] = [
+                a
+                for a in reply.body["results"]
+                if viewer is not None and self.passes(self.application_by_slug(a["slug"]), viewer)
+            ]
+        return reply
 
     def create_application(self, body: Json, **_: Any) -> Reply:
         defaults = {
@@ -217,7 +227,7 @@ class AppObjects(InstanceRecords):
             "policy_engine_mode": "any",
             "group": "",
         }
-        app = self._checked_application(merge(defaults, body, _APP_FIELDS))
+        app = self._checked_application(merge(defaults, body, self.kept_fields(_APP_FIELDS)))
         self.applications[app["pk"]] = app
         return Reply(201, self.application_json(app))
 
@@ -225,7 +235,9 @@ class AppObjects(InstanceRecords):
         return Reply(200, self.application_json(self.application_by_slug(slug)))
 
     def update_application(self, slug: str, body: Json, **_: Any) -> Reply:
-        app = self._checked_application(merge(self.application_by_slug(slug), body, _APP_FIELDS))
+        app = self._checked_application(
+            merge(self.application_by_slug(slug), body, self.kept_fields(_APP_FIELDS))
+        )
         self.applications[app["pk"]] = app
         return Reply(200, self.application_json(app))
 
@@ -240,7 +252,7 @@ class AppObjects(InstanceRecords):
         provider = self.providers.get(app["provider"]) if app["provider"] is not None else None
         icon = app["meta_icon"]
         return {
-            **app,
+            **self.shown(app),
             "provider_obj": self._provider_summary(provider) if provider else None,
             "backchannel_providers_obj": [],
             "launch_url": app["meta_launch_url"] or _guessed_launch_url(provider),
@@ -253,7 +265,7 @@ class AppObjects(InstanceRecords):
     def application_by_slug(self, slug: str) -> Json:
         found = next((a for a in self.applications.values() if a["slug"] == slug), None)
         if found is None:
-            raise not_found()
+            raise not_found("Application")
         return found
 
     def _checked_application(self, app: Json) -> Json:

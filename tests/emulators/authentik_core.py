@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.emulators.authentik_state import (
     NOW,
+    UNIQUE,
     InstanceRecords,
     Json,
     Query,
@@ -50,6 +51,43 @@ _BRAND_FIELDS = (
     "attributes",
 )
 _FLOW_FIELDS = tuple(f for f in _BRAND_FIELDS if f.startswith("flow_"))
+# What the lists that offer a query language (djangoql) answer as `autocomplete`, as 2026.5.0-rc1 does.
+_STR = {"nullable": False, "options": None, "type": "str"}
+_BOOL = {"nullable": True, "options": None, "type": "bool"}
+
+
+def _attributes(model: str) -> Json:
+    return {
+        "nullable": False,
+        "options": None,
+        "relation": f"authentik_core.{model}_attributes",
+        "type": "relation",
+    }
+
+
+GROUP_AUTOCOMPLETE = {
+    "current_model": "authentik_core.group",
+    "models": {
+        "authentik_core.group": {"attributes": _attributes("group"), "is_superuser": _BOOL, "name": _STR}
+    },
+}
+USER_AUTOCOMPLETE = {
+    "current_model": "authentik_core.user",
+    "models": {
+        "authentik_core.user": {
+            "attributes": _attributes("user"),
+            "email": _STR,
+            "is_active": _BOOL,
+            "name": _STR,
+            "path": _STR,
+            "type": {
+                **_STR,
+                "options": ["internal", "external", "service_account", "internal_service_account"],
+            },
+            "username": _STR,
+        }
+    },
+}
 _USER_FIELDS = ("username", "name", "email", "is_active", "path", "type", "attributes", "last_login")
 
 
@@ -60,7 +98,7 @@ class CoreObjects(InstanceRecords):
 
     def list_brands(self, query: Query, **_: Any) -> Reply:
         filters = {"domain": equals("domain"), "default": lambda b, v: b["default"] == boolean(v)}
-        return page(filtered(self.brands.values(), query, filters, "domain"), query)
+        return page([self.shown(b) for b in filtered(self.brands.values(), query, filters, "domain")], query)
 
     def create_brand(self, body: Json, **_: Any) -> Reply:
         defaults = {
@@ -75,17 +113,17 @@ class CoreObjects(InstanceRecords):
             "client_certificates": [],
             "attributes": {},
         }
-        brand = self._checked_brand(merge(defaults, body, _BRAND_FIELDS))
+        brand = self._checked_brand(merge(defaults, body, self.kept_fields(_BRAND_FIELDS)))
         self.brands[brand["brand_uuid"]] = brand
-        return Reply(201, brand)
+        return Reply(201, self.shown(brand))
 
     def get_brand(self, pk: str, **_: Any) -> Reply:
-        return Reply(200, self._brand(pk))
+        return Reply(200, self.shown(self._brand(pk)))
 
     def update_brand(self, pk: str, body: Json, **_: Any) -> Reply:
-        brand = self._checked_brand(merge(self._brand(pk), body, _BRAND_FIELDS))
+        brand = self._checked_brand(merge(self._brand(pk), body, self.kept_fields(_BRAND_FIELDS)))
         self.brands[pk] = brand
-        return Reply(200, brand)
+        return Reply(200, self.shown(brand))
 
     def delete_brand(self, pk: str, **_: Any) -> Reply:
         del self.brands[self._brand(pk)["brand_uuid"]]
@@ -93,13 +131,13 @@ class CoreObjects(InstanceRecords):
 
     def _brand(self, pk: str) -> Json:
         if pk not in self.brands:
-            raise not_found()
+            raise not_found("Brand")
         return self.brands[pk]
 
     def _checked_brand(self, brand: Json) -> Json:
         others = [b for b in self.brands.values() if b["brand_uuid"] != brand["brand_uuid"]]
         if any(b["domain"] == brand["domain"] for b in others):
-            raise already_exists("Brand", "domain")
+            raise field_error("domain", UNIQUE)  # a unique validator of the serializer, not the model
         if brand["default"] and any(b["default"] for b in others):
             raise field_error("default", "Only a single brand can be set as default.")
         for key in _FLOW_FIELDS:
@@ -122,7 +160,7 @@ class CoreObjects(InstanceRecords):
         }
         groups = filtered(self.groups.values(), query, filters, "name")
         users = boolean(query.get("include_users", "true"))
-        return page([self.group_json(g, include_users=users) for g in groups], query)
+        return page([self.group_json(g, include_users=users) for g in groups], query, GROUP_AUTOCOMPLETE)
 
     def create_group(self, body: Json, **_: Any) -> Reply:
         record = {
@@ -193,7 +231,7 @@ class CoreObjects(InstanceRecords):
 
     def _group(self, pk: str) -> Json:
         if pk not in self.groups:
-            raise not_found()
+            raise not_found("Group")
         return self.groups[pk]
 
     def _checked_group(self, group: Json) -> Json:
@@ -220,7 +258,8 @@ class CoreObjects(InstanceRecords):
             "include_roles": _ANY,
         }
         users = filtered(self.users.values(), query, filters, "username")
-        return page([self.user_json(u, boolean(query.get("include_groups", "true"))) for u in users], query)
+        shown = [self.user_json(u, boolean(query.get("include_groups", "true"))) for u in users]
+        return page(shown, query, USER_AUTOCOMPLETE)
 
     def create_user(self, body: Json, **_: Any) -> Reply:
         pk = self.next_user_pk
@@ -285,12 +324,12 @@ class CoreObjects(InstanceRecords):
 
     def _user(self, pk: int) -> Json:
         if pk not in self.users:
-            raise not_found()
+            raise not_found("User")
         return self.users[pk]
 
     def _checked_user(self, user: Json, body: Json) -> Json:
         if any(u["username"] == user["username"] and u["pk"] != user["pk"] for u in self.users.values()):
-            raise field_error("username", "A user with that username already exists.")
+            raise field_error("username", UNIQUE)
         path = user["path"]
         if path.startswith("/") or path.endswith("/"):
             raise field_error("path", "No leading or trailing slashes allowed.")

@@ -97,6 +97,11 @@ class PolicyObjects(InstanceRecords):
         return Reply(200, self.binding_json(self._binding(pk)))
 
     def update_binding(self, pk: str, body: Json, **_: Any) -> Reply:
+        if "target" not in body:
+            # The real server's validator reads the target from the request alone: without it the update
+            # fails inside the server, which answers 405 with no body (seen on 2026.5.0-rc1).
+            self._binding(pk)
+            raise Rejected(405, {}, invalid=True)
         binding = self._checked_binding(merge(self._binding(pk), body, _BINDING_FIELDS))
         self.bindings[pk] = binding
         return Reply(200, self.binding_json(binding))
@@ -116,7 +121,7 @@ class PolicyObjects(InstanceRecords):
 
     def _binding(self, pk: str) -> Json:
         if pk not in self.bindings:
-            raise not_found()
+            raise not_found("PolicyBinding")
         return self.bindings[pk]
 
     def _checked_binding(self, binding: Json) -> Json:

@@ -106,6 +106,10 @@ QUERY_PARAMETERS = frozenset(
 )
 
 
+#: fields of the 2026.5.6 schema that Authentik 2026.5.0-rc1 does not have (OAuth2 provider, application, brand)
+NEWER_FIELDS = frozenset({"grant_types", "meta_hide", "flow_lockdown"})
+
+
 class InstanceRecords:
     """The records of one Authentik instance, which the endpoint mixins (core, apps, policies) share."""
 
@@ -121,6 +125,15 @@ class InstanceRecords:
     next_user_pk: int
     next_provider_pk: int
     token_user: int
+    newer_fields: bool
+
+    def kept_fields(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """The writable fields of this release: a server without a field ignores it (DRF drops unknown keys)."""
+        return tuple(f for f in fields if self.newer_fields or f not in NEWER_FIELDS)
+
+    def shown(self, record: Json) -> Json:
+        """A record as this release answers it: without the fields it does not have."""
+        return {k: v for k, v in record.items() if self.newer_fields or k not in NEWER_FIELDS}
 
 
 class Rejected(Exception):
@@ -136,8 +149,11 @@ class NotEmulated(Exception):
     pass
 
 
-def not_found() -> Rejected:
-    return Rejected(404, {"detail": "Not found."}, invalid=False)
+def not_found(model: str = "") -> Rejected:
+    """DRF's 404: an object looked up by its URL names its model (`No Group matches the given query.`); a
+    referenced object missing inside an action (a group's `add_user`) is only `Not found.`."""
+    detail = f"No {model} matches the given query." if model else "Not found."
+    return Rejected(404, {"detail": detail}, invalid=False)
 
 
 def field_error(field: str, message: str) -> Rejected:
@@ -146,6 +162,10 @@ def field_error(field: str, message: str) -> Rejected:
 
 def no_such_pk(field: str, value: Any) -> Rejected:
     return field_error(field, f'Invalid pk "{value}" - object does not exist.')
+
+
+#: DRF's `UniqueValidator` message, which the brand's domain and the user's username answer on 2026.5.0-rc1
+UNIQUE = "This field must be unique."
 
 
 def already_exists(model: str, field: str) -> Rejected:
@@ -177,7 +197,7 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-def page(results: list[Json], query: Query) -> Reply:
+def page(results: list[Json], query: Query, autocomplete: Json | None = None) -> Reply:
     """One page as Authentik's pagination class answers it: `next` and `previous` are 0 where there is none."""
     size = int(query.get("page_size") or DEFAULT_PAGE_SIZE)
     size = DEFAULT_PAGE_SIZE if size < 1 else min(size, MAX_PAGE_SIZE)
@@ -195,7 +215,7 @@ def page(results: list[Json], query: Query) -> Reply:
         "start_index": (number - 1) * size + 1 if count else 0,
         "end_index": (number - 1) * size + len(chunk),
     }
-    return Reply(200, {"pagination": pagination, "results": chunk, "autocomplete": {}})
+    return Reply(200, {"pagination": pagination, "results": chunk, "autocomplete": autocomplete or {}})
 
 
 def filtered(
@@ -223,27 +243,149 @@ def merge(record: Json, body: Json, writable: Iterable[str]) -> Json:
     return {**record, **{key: body[key] for key in writable if key in body}}
 
 
-FLOWS = (
-    ("default-authentication-flow", "Welcome to authentik!", "authentication"),
-    ("default-invalidation-flow", "Default Invalidation Flow", "invalidation"),
-    ("default-provider-authorization-explicit-consent", "Redirecting to %(app)s", "authorization"),
-    ("default-provider-authorization-implicit-consent", "Redirecting to %(app)s", "authorization"),
-    ("default-provider-invalidation-flow", "Logged out of application", "invalidation"),
-    ("default-user-settings-flow", "Update your info", "stage_configuration"),
-    ("default-password-change", "Change password", "stage_configuration"),
+FLOWS = (  # the 14 flows the default blueprints of 2026.5 make: slug, name, title, designation, authentication
+    (
+        "default-authentication-flow",
+        "Welcome to authentik!",
+        "Welcome to authentik!",
+        "authentication",
+        "none",
+    ),
+    (
+        "default-authenticator-static-setup",
+        "default-authenticator-static-setup",
+        "Setup Static OTP Tokens",
+        "stage_configuration",
+        "require_authenticated",
+    ),
+    (
+        "default-authenticator-totp-setup",
+        "default-authenticator-totp-setup",
+        "Set up Two-Factor authentication",
+        "stage_configuration",
+        "require_authenticated",
+    ),
+    (
+        "default-authenticator-webauthn-setup",
+        "default-authenticator-webauthn-setup",
+        "Setup WebAuthn",
+        "stage_configuration",
+        "require_authenticated",
+    ),
+    ("default-invalidation-flow", "Logout", "Default Invalidation Flow", "invalidation", "none"),
+    (
+        "default-password-change",
+        "Change Password",
+        "Change password",
+        "stage_configuration",
+        "require_authenticated",
+    ),
+    (
+        "default-provider-authorization-explicit-consent",
+        "Authorize Application",
+        "Redirecting to %(app)s",
+        "authorization",
+        "require_authenticated",
+    ),
+    (
+        "default-provider-authorization-implicit-consent",
+        "Authorize Application",
+        "Redirecting to %(app)s",
+        "authorization",
+        "require_authenticated",
+    ),
+    (
+        "default-provider-invalidation-flow",
+        "Logged out of application",
+        "You've logged out of %(app)s.",
+        "invalidation",
+        "none",
+    ),
+    (
+        "default-source-authentication",
+        "Welcome to authentik!",
+        "Welcome to authentik!",
+        "authentication",
+        "require_unauthenticated",
+    ),
+    (
+        "default-source-enrollment",
+        "Welcome to authentik! Please select a username.",
+        "Welcome to authentik! Please select a username.",
+        "enrollment",
+        "none",
+    ),
+    (
+        "default-source-pre-authentication",
+        "Pre-Authentication",
+        "Pre-authentication",
+        "stage_configuration",
+        "none",
+    ),
+    (
+        "default-user-settings-flow",
+        "User settings",
+        "Update your info",
+        "stage_configuration",
+        "require_authenticated",
+    ),
+    ("initial-setup", "default-oobe-setup", "Welcome to authentik!", "stage_configuration", "none"),
 )
-SCOPES = ("openid", "email", "profile", "offline_access", "entitlements")
+SCOPE_MAPPINGS = (  # the 7 managed scope mappings of 2026.5: managed, name, scope_name, description
+    (
+        "goauthentik.io/providers/proxy/scope-proxy",
+        "authentik default OAuth Mapping: Proxy outpost",
+        "ak_proxy",
+        "authentik Proxy - User information",
+    ),
+    (
+        "goauthentik.io/providers/oauth2/scope-email",
+        "authentik default OAuth Mapping: OpenID 'email'",
+        "email",
+        "Email address",
+    ),
+    (
+        "goauthentik.io/providers/oauth2/scope-entitlements",
+        "authentik default OAuth Mapping: Application Entitlements",
+        "entitlements",
+        "Application entitlements",
+    ),
+    (
+        "goauthentik.io/providers/oauth2/scope-authentik_api",
+        "authentik default OAuth Mapping: authentik API access",
+        "goauthentik.io/api",
+        "authentik API Access on behalf of your user",
+    ),
+    (
+        "goauthentik.io/providers/oauth2/scope-offline_access",
+        "authentik default OAuth Mapping: OpenID 'offline_access'",
+        "offline_access",
+        "Access to request new tokens without interaction",
+    ),
+    (
+        "goauthentik.io/providers/oauth2/scope-openid",
+        "authentik default OAuth Mapping: OpenID 'openid'",
+        "openid",
+        "",
+    ),
+    (
+        "goauthentik.io/providers/oauth2/scope-profile",
+        "authentik default OAuth Mapping: OpenID 'profile'",
+        "profile",
+        "General Profile Information",
+    ),
+)
 SELF_SIGNED = "authentik Self-signed Certificate"
 
 
 def seeded_flows() -> dict[str, Json]:
     flows = {}
-    for slug, title, designation in FLOWS:
+    for slug, name, title, designation, authentication in FLOWS:
         pk = new_uuid()
         flows[pk] = {
             "pk": pk,
-            "policybindingmodel_ptr_id": pk,
-            "name": title,
+            "policybindingmodel_ptr_id": new_uuid(),
+            "name": name,
             "slug": slug,
             "title": title,
             "designation": designation,
@@ -258,22 +400,22 @@ def seeded_flows() -> dict[str, Json]:
             "export_url": f"/api/v3/flows/instances/{slug}/export/",
             "layout": "stacked",
             "denied_action": "message_continue",
-            "authentication": "none",
+            "authentication": authentication,
         }
     return flows
 
 
 def seeded_scope_mappings() -> dict[str, Json]:
     mappings = {}
-    for scope in SCOPES:
+    for managed, name, scope, description in SCOPE_MAPPINGS:
         pk = new_uuid()
         mappings[pk] = {
             "pk": pk,
-            "managed": f"goauthentik.io/providers/oauth2/scope-{scope}",
-            "name": f"authentik default OAuth Mapping: OpenID '{scope}'",
+            "managed": managed,
+            "name": name,
             "expression": "return {}",
             "scope_name": scope,
-            "description": "",
+            "description": description,
             "component": "ak-property-mapping-provider-scope-form",
             "verbose_name": "Scope Mapping",
             "verbose_name_plural": "Scope Mappings",
