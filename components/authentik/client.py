@@ -34,7 +34,14 @@ from components.authentik.wire import (
     User,
     UserRequest,
 )
-from components.common.http import RETRY_ATTEMPTS, RETRY_STATUSES, ApiClient, ApiError, server_asked_wait
+from components.common.http import (
+    RETRY_ATTEMPTS,
+    RETRY_STATUSES,
+    ApiClient,
+    ApiError,
+    OutcomeUnknown,
+    server_asked_wait,
+)
 
 SERVICE = "Authentik"
 PAGE_SIZE = 100  # the server's maximum page size
@@ -81,15 +88,6 @@ def _messages(body: Any, path: tuple[str, ...]) -> list[str]:
             m for i, item in nested for m in _messages(item, (*path, str(i)))
         ]
     return [f"{'.'.join(path)}: {body}" if path else str(body)]
-
-
-class OutcomeUnknown(Exception):
-    """A create whose answer never came (connection lost, timeout, a 5xx from a proxy): the server may have
-    carried it out. Only a look-up by natural key can tell; resending it blindly can make a duplicate
-    (Authentik accepts two identical policy bindings)."""
-
-    def __init__(self, method: str, path: str, cause: str) -> None:
-        super().__init__(f"{SERVICE}: {method} {path}: no answer ({cause}); the object may have been made")
 
 
 class AuthentikClient(ApiClient):
@@ -257,12 +255,12 @@ class AuthentikClient(ApiClient):
             try:
                 response = self._client.request("POST", path, json=body)
             except httpx.TransportError as exc:  # timeouts included
-                raise OutcomeUnknown("POST", path, type(exc).__name__) from exc
+                raise OutcomeUnknown(SERVICE, "POST", path, type(exc).__name__) from exc
             if response.status_code != 429 or attempt == RETRY_ATTEMPTS - 1:
                 break
             time.sleep(server_asked_wait(response) or 0.2 * 2**attempt)
         if response.status_code in RETRY_STATUSES - {429}:
-            raise OutcomeUnknown("POST", path, f"HTTP {response.status_code}")
+            raise OutcomeUnknown(SERVICE, "POST", path, f"HTTP {response.status_code}")
         if not response.is_success:
             url = str(response.request.url)
             raise ApiError(SERVICE, "POST", url, response.status_code, error_message(response))

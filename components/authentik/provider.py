@@ -21,11 +21,10 @@ from components.authentik import normalise
 from components.authentik.client import (
     AuthentikClient,
     AuthentikSettings,
-    OutcomeUnknown,
     authentik_settings_from_config,
 )
 from components.authentik.wire import BrandRequest, GroupRequest, User, UserRequest
-from components.common.http import ApiError
+from components.common.http import ApiError, OutcomeUnknown
 from components.common.provider import ObjectProvider
 
 BRAND_FLOWS = ("flow_authentication", "flow_invalidation", "flow_user_settings")

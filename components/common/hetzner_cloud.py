@@ -78,10 +78,17 @@ class HetznerCloudClient(ApiClient):
             page = body["meta"]["pagination"]["next_page"]
 
     def _change(
-        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        ok_statuses: Collection[int] = (),
+        creates: bool = False,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        """Send a change and wait for its action; a tolerated non-2xx answer (a 404 on delete) starts none."""
-        response = self._send(method, path, ok_statuses=ok_statuses, **kwargs)
+        """Send a change and wait for its action; a tolerated non-2xx answer (a 404 on delete) starts none.
+        `creates`: the change makes a new object, never resent blindly (`OutcomeUnknown`)."""
+        response = self._send(method, path, ok_statuses=ok_statuses, creates=creates, **kwargs)
         if not response.is_success:
             return {}
         body = response.json()

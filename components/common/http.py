@@ -29,10 +29,27 @@ class ApiError(Exception):
         super().__init__(f"{service}: {method} {url} -> HTTP {status}: {message}")
 
 
+class OutcomeUnknown(Exception):
+    """A create whose answer never came (connection lost after sending, a timeout, a 5xx from a proxy): the
+    server may have carried it out, and resending it blindly can make a duplicate (Authentik accepts two
+    identical policy bindings; a Storage Box takes two subaccounts of one purpose). Only a look-up by natural
+    key can tell (`ObjectProvider.create`)."""
+
+    def __init__(self, service: str, method: str, url: str, cause: str) -> None:
+        super().__init__(f"{service}: {method} {url}: no answer ({cause}); the object may have been made")
+
+
 class RetryableResponse(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
+
+
+def _is_retryable_once_sent(exc: Exception) -> bool | float:
+    """For a create: only what proves the server did nothing (no connection made, 429 Too Many Requests)."""
+    if isinstance(exc, RetryableResponse):
+        return exc.response.status_code == 429 and (server_asked_wait(exc.response) or True)
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
 
 
 def _is_retryable(exc: Exception) -> bool | float:
@@ -69,14 +86,18 @@ def send(
     service: str,
     error_message: Callable[[httpx.Response], str] = lambda r: r.text[:500],
     ok_statuses: frozenset[int] = frozenset(),
+    creates: bool = False,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send one request, retrying transient failures; raise ApiError for any other non-2xx answer.
 
-    `ok_statuses` lists non-2xx statuses the caller handles itself (404 when looking an object up).
+    `ok_statuses` lists non-2xx statuses the caller handles itself (404 when looking an object up). A request
+    that `creates` an object is resent only when the server surely did nothing; when its answer is lost it
+    raises `OutcomeUnknown` for the caller to look the object up before creating it again.
     """
+    retryable = _is_retryable_once_sent if creates else _is_retryable
 
-    @stamina.retry(on=_is_retryable, attempts=RETRY_ATTEMPTS, wait_initial=0.2, wait_max=MAX_WAIT_SECONDS)
+    @stamina.retry(on=retryable, attempts=RETRY_ATTEMPTS, wait_initial=0.2, wait_max=MAX_WAIT_SECONDS)
     def attempt() -> httpx.Response:
         response = client.request(method, url, **kwargs)
         if response.status_code in RETRY_STATUSES:
@@ -87,6 +108,12 @@ def send(
         response = attempt()
     except RetryableResponse as exc:
         response = exc.response
+    except httpx.TransportError as exc:
+        if not creates or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            raise
+        raise OutcomeUnknown(service, method, url, type(exc).__name__) from exc
+    if creates and response.status_code in RETRY_STATUSES - {429}:
+        raise OutcomeUnknown(service, method, str(response.request.url), f"HTTP {response.status_code}")
     if response.is_success or response.status_code in ok_statuses:
         return response
     raise ApiError(service, method, str(response.request.url), response.status_code, error_message(response))
@@ -137,7 +164,13 @@ class ApiClient:
         self._client.close()
 
     def _send(
-        self, method: str, path: str, *, ok_statuses: Collection[int] = (), **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        ok_statuses: Collection[int] = (),
+        creates: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
         return send(
             self._client,
@@ -146,5 +179,6 @@ class ApiClient:
             service=self._service,
             error_message=self._error_message,
             ok_statuses=frozenset(ok_statuses),
+            creates=creates,
             **kwargs,
         )

@@ -27,6 +27,8 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
+from components.common.http import OutcomeUnknown
+
 PROVIDER_KEY = "__provider"
 
 
@@ -125,7 +127,7 @@ class ObjectProvider(ResourceProvider):
             delete_before_replace=True,
         )
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
+    def create(self, props: dict[str, Any], first_try: bool = True) -> CreateResult:
         object_id = self.object_id(props)
         existing = self.fetch(object_id, props)
         wanted = self.normalise(props)
@@ -138,7 +140,15 @@ class ObjectProvider(ResourceProvider):
                 f"  on the server: {self._describe(existing)}\n  declared:      {self._describe(wanted)}\n"
                 "Remove or fix it by hand, or make the tenant file declare what is there."
             )
-        outs = dict(existing) if existing is not None else self.write(props, None)
+        if existing is not None:
+            return CreateResult(object_id, {**self._recorded(props), **existing})
+        try:
+            outs = self.write(props, None)
+        except OutcomeUnknown:
+            if not first_try:
+                raise
+            # The create may have taken effect: look it up by its natural key before making it again.
+            return self.create(props, first_try=False)
         return CreateResult(object_id, {**self._recorded(props), **outs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

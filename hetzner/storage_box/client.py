@@ -120,7 +120,7 @@ class StorageBoxClient(HetznerCloudClient):
 
     def create_box(self, request: NewStorageBox) -> WireStorageBox:
         """Order the box and wait until it is provisioned; its username and server are known only then."""
-        body = self._change("POST", "/storage_boxes", json=request)
+        body = self._change("POST", "/storage_boxes", json=request, creates=True)
         return self.get_box(body["storage_box"]["id"])
 
     def change_type(self, box_id: int, storage_box_type: str) -> None:
@@ -147,7 +147,7 @@ class StorageBoxClient(HetznerCloudClient):
 
     def create_subaccount(self, box_id: int, request: NewSubaccount) -> WireSubaccount:
         # The answer holds only the new subaccount's id; its username and server are read afterwards.
-        body = self._change("POST", f"/storage_boxes/{box_id}/subaccounts", json=request)
+        body = self._change("POST", f"/storage_boxes/{box_id}/subaccounts", json=request, creates=True)
         return self.get_subaccount(box_id, body["subaccount"]["id"])
 
     def update_description(self, box_id: int, subaccount_id: int, description: str) -> None:

@@ -17,7 +17,7 @@ from werkzeug.datastructures import Headers
 
 from tests.emulators.base import InvalidRequest, SpecCheckedEmulator
 from tests.emulators.hetzner_dns_state import NotEmulated, Rejected, error_body, invalid_input
-from tests.emulators.loopback import Outcome, Reply
+from tests.emulators.loopback import Drop, Outcome, Reply
 from tests.emulators.openapi_check import SpecRequest, check_request
 
 RATE_LIMIT = 3600
@@ -69,10 +69,12 @@ class HetznerCloudEmulator(SpecCheckedEmulator):
         try:
             self._check(request)
             fault = self.faults.take(method, path)
-            if fault is not None:
+            if fault is not None and fault != "lost_reply":
                 return self._fault(fault)
             body = json.loads(request.body) if request.body else {}
-            return self.project.route(method, path, request.parameters.query, body)
+            reply = self.project.route(method, path, request.parameters.query, body)
+            # `lost_reply`: the change is carried out, then the connection drops before the answer
+            return Drop() if fault == "lost_reply" else reply
         except Rejected as rejected:
             if rejected.invalid:
                 error = rejected.reply.body["error"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from components.common.http import ApiError
+from components.common.http import ApiError, OutcomeUnknown
 from hetzner.storage_box.client import (
     ActionTimeoutError,
     BoxAccess,
@@ -158,18 +158,25 @@ def test_rate_limited_call_is_retried_after_the_reset_time(
     assert retried.at >= int(limited.headers["RateLimit-Reset"])
 
 
+def test_transient_failures_of_a_read_are_retried(
+    box_client: StorageBoxClient, storage_box: StorageBoxEmulator
+) -> None:
+    storage_box.fail_next("GET", "/storage_boxes", "drop")  # type: ignore[arg-type]
+
+    assert box_client.find_box("dezky-backups") is None
+    assert [c.status for c in storage_box.calls if c.method == "GET"] == [None, 200]
+
+
 @pytest.mark.parametrize("kind", ["503", "drop"])
-def test_transient_failures_are_retried(
+def test_a_create_whose_answer_is_lost_is_not_resent_blindly(
     box_client: StorageBoxClient, storage_box: StorageBoxEmulator, kind: str
 ) -> None:
     storage_box.fail_next("POST", "/storage_boxes", kind)  # type: ignore[arg-type]
 
-    box_client.create_box(new_box())
+    with pytest.raises(OutcomeUnknown, match="no answer"):
+        box_client.create_box(new_box())
 
-    assert [c.status for c in storage_box.calls if c.method == "POST"] == [
-        None if kind == "drop" else 503,
-        201,
-    ]
+    assert [c.status for c in storage_box.calls if c.method == "POST"] == [None if kind == "drop" else 503]
 
 
 def test_wrong_token_is_refused_without_showing_it(

@@ -217,3 +217,16 @@ def test_deleted_subaccount_is_gone(
     subaccounts.delete(f"{box_id}/backups", outs)
 
     assert storage_box.project.subaccounts[box_id] == {}
+
+
+@pytest.mark.parametrize("fault", ["lost_reply", "drop"])
+def test_a_lost_reply_on_create_leaves_one_subaccount(
+    boxes: StorageBoxProvider, subaccounts: SubaccountProvider, storage_box: StorageBoxEmulator, fault: str
+) -> None:
+    box_id = boxes.create(box_props()).outs["box_id"]
+    storage_box.fail_next("POST", f"/storage_boxes/{box_id}/subaccounts", fault)  # type: ignore[arg-type]
+
+    created = subaccounts.create(sub_props(box_id)).outs
+
+    made = list(storage_box.project.subaccounts[box_id].values())
+    assert [s["username"] for s in made] == [created["username"]]
