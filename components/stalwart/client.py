@@ -76,7 +76,8 @@ class SetErrorBody(TypedDict, total=False):
     description: str
     properties: list[str]
     validationErrors: list[dict[str, Any]]
-    linkedObjects: list[str]
+    linkedObjects: list[Any]  # [{"object": "Account", "id": "k"}, ...]
+    objectId: Any  # {"object": "Account", "id": "k"}: the object a primaryKeyViolation clashes with
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,18 @@ class Change:
 class JmapError(ApiError):
     """Stalwart refused a method call or an object: the call, the object, the error type and its message."""
 
-    def __init__(self, method: str, url: str, error_type: str, detail: str, subject: str = "") -> None:
+    @property
+    def linked_objects(self) -> list[str]:
+        """For `objectIsLinked`: the kinds of object still pointing at the one that was to be destroyed."""
+        return [str(o.get("object")) if isinstance(o, dict) else str(o).split("/")[0]
+                for o in self.set_error.get("linkedObjects") or ()]  # fmt: skip
+
+    def __init__(
+        self, method: str, url: str, error_type: str, detail: str, subject: str = "",
+        set_error: SetErrorBody | None = None,
+    ) -> None:  # fmt: skip
         self.error_type, self.subject = error_type, subject
+        self.set_error: SetErrorBody = set_error or {}
         prefix = f"{subject}: " if subject else ""
         super().__init__(SERVICE, method, url, 200, f"{prefix}{error_type}{f' ({detail})' if detail else ''}")
 
@@ -161,11 +172,18 @@ class StalwartClient(ApiClient):
     # --- reading -------------------------------------------------------------------------------------
 
     def get(self, object_name: ObjectName, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        arguments = {"ids": None if ids is None else list(ids)}
-        return self.request(MethodCall(f"{object_name}/get", arguments, "g"))[0]["list"]
+        """The objects with these ids (all of them for None), a page of ids per call: the server refuses a
+        `/get` of more objects than its `maxObjectsInGet` (500) with `requestTooLarge`."""
+        if ids is None:
+            return self.get(object_name, self.query(object_name, {}))
+        wanted, found = list(ids), []
+        for start in range(0, len(wanted), PAGE_SIZE):
+            arguments = {"ids": wanted[start : start + PAGE_SIZE]}
+            found += self.request(MethodCall(f"{object_name}/get", arguments, "g"))[0]["list"]
+        return found
 
     def query(self, object_name: ObjectName, conditions: Mapping[str, Any]) -> list[str]:
-        """Every id matching the filter, page by page."""
+        """Every id matching the filter, page by page, each exactly once."""
         ids: list[str] = []
         for page in self._pages(object_name, conditions):
             ids += page
@@ -174,25 +192,37 @@ class StalwartClient(ApiClient):
     def _pages(self, object_name: ObjectName, conditions: Mapping[str, Any]) -> Iterator[list[str]]:
         position = 0
         while True:
-            arguments = {"filter": dict(conditions), "position": position, "limit": PAGE_SIZE}
-            page = self.request(MethodCall(f"{object_name}/query", arguments, "q"))[0]["ids"]
+            call = MethodCall(f"{object_name}/query", _query_arguments(conditions, position), "q")
+            page = self.request(call)[0]["ids"]
             yield page
             if len(page) < PAGE_SIZE:
                 return
             position += len(page)
 
     def find(self, searches: Iterable[tuple[ObjectName, Mapping[str, Any]]]) -> list[list[dict[str, Any]]]:
-        """Objects matching each filter, all searches in one round trip (query, then get by result reference).
+        """Objects matching each filter: the first page of every search in one round trip (query, then get
+        by result reference), then one round trip per further page of a search that has more.
 
         Stalwart's text filters match words, not whole values: callers check the exact value themselves.
         """
+        searches = list(searches)
         calls = []
         for n, (object_name, conditions) in enumerate(searches):
-            query = MethodCall(f"{object_name}/query", {"filter": dict(conditions)}, f"q{n}")
-            reference = {"resultOf": query.call_id, "name": query.name, "path": "/ids"}
-            calls += [query, MethodCall(f"{object_name}/get", {"#ids": reference}, f"g{n}")]
+            query = MethodCall(f"{object_name}/query", _query_arguments(conditions, 0), f"q{n}")
+            calls += [query, _get_by_reference(query, f"g{n}")]
         answers = self.request(*calls) if calls else []
-        return [answer["list"] for answer in answers[1::2]]
+        results = []
+        for n, (object_name, conditions) in enumerate(searches):
+            found, page = list(answers[2 * n + 1]["list"]), answers[2 * n]["ids"]
+            position = len(page)
+            while len(page) == PAGE_SIZE:
+                query = MethodCall(f"{object_name}/query", _query_arguments(conditions, position), "q")
+                page_answers = self.request(query, _get_by_reference(query, "g"))
+                page = page_answers[0]["ids"]
+                found += page_answers[1]["list"]
+                position += len(page)
+            results.append(found)
+        return results
 
     def find_domain(self, name: str) -> DomainObject | None:
         found = self.find([("x:Domain", {"name": name})])[0]
@@ -237,7 +267,7 @@ class StalwartClient(ApiClient):
             for key in ("notCreated", "notUpdated", "notDestroyed"):
                 for error in (answer.get(key) or {}).values():
                     raise JmapError(call.name, self.url, error.get("type", "?"), _masked(_describe(error), secrets),
-                                    change.subject)  # fmt: skip
+                                    change.subject, error)  # fmt: skip
             created.append({cid: value["id"] for cid, value in (answer.get("created") or {}).items()})
         return created
 
@@ -252,6 +282,19 @@ def _method_responses(response: httpx.Response) -> list[list[Any]]:
         pass
     url = str(response.request.url)
     raise ApiError(SERVICE, "POST", url, response.status_code, f"not a JMAP response: {response.text[:200]}")
+
+
+def _query_arguments(conditions: Mapping[str, Any], position: int) -> dict[str, Any]:
+    """One page of a query, in ascending id order. The server's default order (descending id) pages wrongly in
+    Stalwart 0.16: pages past the first repeat objects of the first and leave others out."""
+    return {"filter": dict(conditions), "sort": [{"property": "id", "isAscending": True}],
+            "position": position, "limit": PAGE_SIZE}  # fmt: skip
+
+
+def _get_by_reference(query: MethodCall, call_id: str) -> MethodCall:
+    object_name = query.name.rsplit("/", 1)[0]
+    reference = {"resultOf": query.call_id, "name": query.name, "path": "/ids"}
+    return MethodCall(f"{object_name}/get", {"#ids": reference}, call_id)
 
 
 def _set_arguments(change: Change) -> dict[str, Any]:
@@ -272,8 +315,19 @@ def _describe(error: SetErrorBody) -> str:
     for problem in error.get("validationErrors") or ():
         parts.append(f"{problem.get('property')}: {problem.get('type')}")
     if error.get("linkedObjects"):
-        parts.append(f"still used by {', '.join(error['linkedObjects'])}")
+        parts.append(f"still used by {', '.join(_object_reference(o) for o in error['linkedObjects'])}")
+    if error.get("objectId") and error.get("type") == "primaryKeyViolation":
+        parts.append(f"already used by {_object_reference(error['objectId'])}")
+    elif error.get("objectId") and error.get("type") == "invalidForeignKey":
+        parts.append(f"no such {_object_reference(error['objectId'])}")
     return "; ".join(part for part in parts if part)
+
+
+def _object_reference(reference: Any) -> str:
+    """`{"object": "Account", "id": "k"}` (how Stalwart 0.16 names an object in a SetError) as `Account k`."""
+    if isinstance(reference, dict):
+        return " ".join(str(reference[key]) for key in ("object", "id") if reference.get(key) is not None)
+    return str(reference)
 
 
 def _problem_detail(response: httpx.Response) -> str:
@@ -282,9 +336,14 @@ def _problem_detail(response: httpx.Response) -> str:
         problem = response.json()
     except ValueError:
         return response.text[:500]
-    if isinstance(problem, dict):
-        return f"{problem.get('type', '')}: {problem.get('detail') or problem.get('title') or ''}".strip(": ")
-    return response.text[:500]
+    if not isinstance(problem, dict):
+        return response.text[:500]
+    kind = problem.get("type") or "about:blank"
+    head = problem.get("title") or "" if kind == "about:blank" else kind  # about:blank: the title says it
+    text = f"{head}: {problem.get('detail') or problem.get('title') or ''}".strip(": ")
+    if response.status_code == 401:
+        text += " (dezky:stalwartToken must be an API key of a Stalwart account, API_..., not a password)"
+    return text
 
 
 def _secrets_in(value: Any) -> Iterator[str]:

@@ -16,7 +16,7 @@ import binascii
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,6 +27,7 @@ from components.stalwart.accounts import Directory
 from components.stalwart.client import (
     DkimSignatureObject,
     DomainObject,
+    JmapError,
     StalwartClient,
     StalwartSettings,
     settings_from_config,
@@ -117,8 +118,12 @@ class DomainProvider(_StalwartProvider):
         with self.session() as client:
             current = client.find_domain(wanted["domain"])
             if current is None:
-                domain_id = client.create("x:Domain", domain_object(wanted), subject)
-            else:
+                try:
+                    domain_id = client.create("x:Domain", domain_object(wanted), subject)
+                except JmapError as error:
+                    # our own create, whose reply was lost, landed: retried, it clashes with itself
+                    current = _landed(error, lambda: client.find_domain(wanted["domain"]))
+            if current is not None:
                 domain_id = current["id"]
                 patch = domain_patch(domain_props(current), wanted)
                 if patch:
@@ -148,11 +153,17 @@ class DomainProvider(_StalwartProvider):
             domain = client.find_domain(object_id)
             if domain is None:
                 return
-            # DKIM signatures refer to the domain; the server refuses to destroy a domain still referred to.
-            signatures = [s["id"] for s in client.dkim_signatures(domain["id"])]
-            if signatures:
+            subject = f"domain {object_id}"
+            try:
+                client.destroy("x:Domain", [domain["id"]], subject)
+            except JmapError as error:
+                # The server refuses to destroy a domain anything still points at. Its own DKIM keys go with it;
+                # anything else (an account, a list) is refused as it is, before anything was removed.
+                if error.error_type != "objectIsLinked" or set(error.linked_objects) - {"DkimSignature"}:
+                    raise
+                signatures = [s["id"] for s in client.dkim_signatures(domain["id"])]
                 client.destroy("x:DkimSignature", signatures, f"DKIM keys of domain {object_id}")
-            client.destroy("x:Domain", [domain["id"]], f"domain {object_id}")
+                client.destroy("x:Domain", [domain["id"]], subject)
 
 
 class AccountProvider(_StalwartProvider):
@@ -206,15 +217,26 @@ class AccountProvider(_StalwartProvider):
         subject = f"{'account' if wanted['kind'] == 'user' else 'shared mailbox'} {wanted['address']}"
         with self.session() as client:
             directory = Directory(client)
-            current = directory.account(wanted["address"])
+            current, password = directory.account(wanted["address"]), None
             if current is None:
                 password = secrets.token_urlsafe(_PASSWORD_BYTES) if wanted["kind"] == "user" else None
-                account_id = client.create("x:Account", directory.account_object(wanted, password), subject)
-                return {**wanted, "stalwart_id": account_id, **({"password": password} if password else {})}
+                try:
+                    account_id = client.create(
+                        "x:Account", directory.account_object(wanted, password), subject
+                    )
+                    return {
+                        **wanted,
+                        "stalwart_id": account_id,
+                        **({"password": password} if password else {}),
+                    }
+                except JmapError as error:
+                    # Our create landed but its reply was lost, and the retry clashed with it: the account is
+                    # ours, with the password just sent (a foreign one would have been found above).
+                    current = _landed(error, lambda: directory.account(wanted["address"]))
             patch = directory.account_patch(directory.account_props(current), wanted)
             if patch:
                 client.update("x:Account", current["id"], patch, subject)
-        return {**wanted, "stalwart_id": current["id"]}
+        return {**wanted, "stalwart_id": current["id"], **({"password": password} if password else {})}
 
     def remove(self, object_id: str, props: dict[str, Any]) -> None:
         self._refuse_unless_purged(f"account {object_id}", props)
@@ -270,7 +292,10 @@ class MailingListProvider(_StalwartProvider):
                         f"{self.service}: {subject} needs domain {domain}, which does not exist"
                     )
                 obj = {"name": local, "domainId": domain_found["id"], **desired}
-                return {**wanted, "stalwart_id": client.create("x:MailingList", obj, subject)}
+                try:
+                    return {**wanted, "stalwart_id": client.create("x:MailingList", obj, subject)}
+                except JmapError as error:
+                    current = _landed(error, lambda: client.find_mailing_list(wanted["address"]))
             patch = {key: value for key, value in desired.items() if current.get(key) != value}
             if patch:
                 client.update("x:MailingList", current["id"], patch, subject)
@@ -349,6 +374,16 @@ def dkim_public_key(algorithm: str, value: str) -> str:
     if algorithm == "ed25519" and raw.startswith(_ED25519_SPKI_PREFIX):
         raw = raw[len(_ED25519_SPKI_PREFIX) :]
     return base64.b64encode(raw).decode()
+
+
+def _landed(error: JmapError, find: Callable[[], Any]) -> Any:
+    """The object a create made although the client never heard back: the transport retried the create after
+    the lost reply, and the retry clashed with the object the first attempt had made (`primaryKeyViolation`).
+    Any other error, or a clash with nothing to show for it, is raised as it is."""
+    found = find() if error.error_type == "primaryKeyViolation" else None
+    if found is None:
+        raise error
+    return found
 
 
 def _failures(props: dict[str, Any], checks: dict[str, Any]) -> list[CheckFailure]:

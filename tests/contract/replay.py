@@ -46,7 +46,9 @@ class Adapter:
     unmodelled: frozenset[str] = frozenset()
     literal_keys: frozenset[str] = frozenset()
     kept_values: frozenset[str] = frozenset()  # UUIDs that are constants of the API, never scrubbed
-    kept_headers: frozenset[str] = frozenset()  # request headers the recording keeps (OCIS `Purge`, `Restore`)
+    kept_headers: frozenset[str] = (
+        frozenset()
+    )  # request headers the recording keeps (OCIS `Purge`, `Restore`)
 
 
 @dataclass
@@ -98,7 +100,8 @@ class Replay:
             yield f"{path} is {_json_type(emulated)}, the real server sends {_json_type(real)}"
 
     def _dict_shape(self, real: dict[str, Any], emulated: dict[str, Any], path: str) -> Iterator[str]:
-        real = {str(self.ids.get(k, k)): v for k, v in real.items()}  # objects keyed by id (JMAP sets)
+        # objects keyed by id (JMAP sets); a key the emulator also uses as is ("0" of a list) stays
+        real = {(str(self.ids[k]) if k in self.ids and k not in emulated else k): v for k, v in real.items()}
         for key in emulated.keys() - real.keys():
             if not _is_placeholder(key):
                 yield f"{path}.{key} is sent by the emulator only"

@@ -1,19 +1,30 @@
 """A stateful emulator of Stalwart 0.16's JMAP management API (`POST /jmap`), checked against its registry schema.
 
 It serves `x:Domain`, `x:Account`, `x:DkimSignature` and `x:MailingList` with `/get`, `/set` and `/query` (RFC
-8620), result references (`#ids`) included. Every method call's arguments and every object are checked against
-`load_spec(STALWART_REGISTRY)` (see `stalwart_registry.py`); what the real server would refuse gets its error
-(request-level problem for a bad `using`, `unknownMethod`, `invalidArguments`, `unsupportedFilter`, SetErrors)
-and is recorded in `invalid_requests`, which fails the test unless claimed. Every answer is checked against the
-registry too: an answer that breaks it is an emulator bug, turned into `serverFail` and failing the test.
+8620), result references (`#ids`) included, and `GET /jmap/session` for a user signing in with its password.
+Every object is checked against `load_spec(STALWART_REGISTRY)` (see `stalwart_registry.py`); what the real
+server refuses gets its error (SetErrors, `unknownMethod`, `unsupportedFilter`, `requestTooLarge`, a request it
+cannot parse as `notRequest`) and is recorded in `invalid_requests`, which fails the test unless claimed. Every
+answer is checked against the registry too: an answer that breaks it is an emulator bug, turned into
+`serverFail` and failing the test.
+
+Where Stalwart 0.16.18 answers otherwise than RFC 8620 or the registry schema suggest, the emulator answers as
+the server does (the recordings in `tests/recordings/stalwart/` are replayed against it by the contract test):
+the Bearer credential is an API key and anything else is a 401 problem; `urn:stalwart:jmap` may be left out of
+`using`; unknown arguments and `/get` properties are ignored; `/get` and `/set` answers carry no states and
+`/set` leaves out empty keys; SetErrors name objects as `{"object", "id"}`; a query without `sort` is in
+descending id order and pages past the first come out of order (see `_query`).
 
 `stalwart_state.py` holds the objects, the DKIM keys (real ones, `stalwart_keys.py`), the mail of each account
 (a counter a test can seed) and log-ins, so a test can prove that suspending and resuming an account loses
-nothing. Faults (429, 503, hang, drop) are ordered per JMAP method name with `fail_next`.
+nothing. Faults (429, 503, hang, drop) are ordered per JMAP method name with `fail_next`; `lose_reply` carries
+a call out and then drops the connection.
 """
 
 from __future__ import annotations
 
+import base64
+import fnmatch
 import functools
 import json
 import time
@@ -23,11 +34,10 @@ from typing import Any
 from werkzeug.datastructures import Headers
 
 from tests.emulators.base import EmulatorBug, RecordingEmulator, emulator_fixtures
-from tests.emulators.loopback import FaultKind, Outcome, Reply
+from tests.emulators.loopback import Drop, FaultKind, Outcome, Reply
 from tests.emulators.stalwart_jmap import (
     ACCOUNT_ID,
     ARGUMENTS,
-    STALWART,
     checked_arguments,
     request_problem,
     resolved,
@@ -38,7 +48,11 @@ from tests.specs import STALWART_REGISTRY, load_spec
 
 __all__ = ["TOKEN", "Call", "EmulatorBug", "InvalidRequest", "StalwartEmulator"]
 
-TOKEN = "stalwart-emulator-api-key"
+# Bearer accepts only an API key of an account (`x:ApiKey/set` answers one, `API_` and URL-safe base64 of the
+# account id, the key's id and random bytes); a password or any other string is refused with 401.
+TOKEN = "API_AQAAAAEAAAB0ZXN0LWVtdWxhdG9yLWtleS0wMDAx"
+QUERY_MAX_RESULTS = 5000  # the server's `queryMaxResults` default
+MAX_OBJECTS_IN_GET = 500  # `maxObjectsInGet`: a longer `ids` is refused with `requestTooLarge`
 _CLIENT_MISTAKES = frozenset({
     "invalidArguments", "unknownMethod", "unsupportedFilter", "invalidResultReference", "invalidPatch",
     "invalidProperties", "validationFailed", "invalidForeignKey", "notJSON", "notRequest", "unknownCapability",
@@ -75,6 +89,7 @@ class StalwartEmulator(RecordingEmulator):
         self.state = StalwartState(self.registry)
         self.method_calls: list[str] = []
         self.requests = 0
+        self.lost_replies: list[list[Any]] = []
         self.dkim_tasks_paused = False  # True: DKIM keys of new domains are not generated until unpaused
 
     # --- what tests read and order -------------------------------------------------------------------
@@ -97,6 +112,19 @@ class StalwartEmulator(RecordingEmulator):
         """The next `times` requests whose first method call matches the glob (`x:Account/*`) fail so: `429`
         (Retry-After 1), `503`, `hang` (for `hang_seconds`, past the client's timeout) or `drop`."""
         self.faults.add("POST", method_pattern, kind, times)
+
+    def lose_reply(self, method_pattern: str, times: int = 1) -> None:
+        """The next `times` requests whose first method call matches the glob are carried out, then the
+        connection is closed unanswered: the fault that makes a client retry a create that already landed."""
+        with self._lock:
+            self.lost_replies.append([method_pattern, times])
+
+    def _take_lost_reply(self, name: str) -> bool:
+        for entry in self.lost_replies:
+            if entry[1] and fnmatch.fnmatchcase(name, entry[0]):
+                entry[1] -= 1
+                return True
+        return False
 
     def deliver(self, address: str, messages: int = 1) -> None:
         with self._lock:
@@ -131,6 +159,8 @@ class StalwartEmulator(RecordingEmulator):
             names = _method_names(body)
             fault = self.faults.take("POST", names[0] if names else "")
             outcome = self._fault(fault) if fault else self._answer(method, target, headers, body)
+            if not fault and names and self._take_lost_reply(names[0]):
+                outcome = Drop()  # carried out, but the client never hears back
             status = outcome.status if isinstance(outcome, Reply) else None
             self.calls.append(Call(tuple(names), status, time.time()))
         return outcome
@@ -141,17 +171,18 @@ class StalwartEmulator(RecordingEmulator):
         return Reply(503, _problem(503, "Service Unavailable", "try again later"))
 
     def _answer(self, method: str, target: str, headers: Headers, body: bytes) -> Reply:
+        if method == "GET" and target.split("?")[0] == "/jmap/session":
+            return self._session(headers)
         if method != "POST" or target.split("?")[0] != "/jmap":
             return Reply(404, _problem(404, "Not Found", f"{method} {target} is not served here"))
         if headers.get("Authorization") != f"Bearer {TOKEN}":
-            return self._refused(
-                401, "unauthorized", "missing or wrong API key", {"WWW-Authenticate": "Bearer"}
-            )
+            self.invalid_requests.append(InvalidRequest("request", {"type": "unauthorized", "detail": ""}))
+            return Reply(401, _problem(401, "Unauthorized", "You have to authenticate first."), _CHALLENGE)
         try:
             request = json.loads(body)
         except ValueError:
             return self._refused(400, "notJSON", "the request body is not JSON")
-        problem = request_problem(request)
+        problem = request_problem(request, body)
         if problem:
             return self._refused(400, *problem)
         if not self.dkim_tasks_paused:
@@ -161,6 +192,22 @@ class StalwartEmulator(RecordingEmulator):
         for name, arguments, call_id in request["methodCalls"]:
             responses.append(self._method(name, arguments, call_id, request["using"], responses))
         return Reply(200, {"methodResponses": responses, "sessionState": "e0"})
+
+    def _session(self, headers: Headers) -> Reply:
+        """A user signing in with its password (HTTP Basic): 200, 401 for a wrong one, 403 once the account
+        may no longer `authenticate` (suspended), as the real server answers."""
+        try:
+            scheme, _, encoded = (headers.get("Authorization") or "").partition(" ")
+            address, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            scheme, address, password = "", "", ""
+        if scheme != "Basic" or not self.state.can_authenticate(address, password, ignore_permissions=True):
+            return Reply(401, _problem(401, "Unauthorized", "You have to authenticate first."), _CHALLENGE)
+        if not self.state.can_authenticate(address, password):
+            return Reply(
+                403, _problem(403, "Forbidden", "You do not have enough permissions to access this resource.")
+            )
+        return Reply(200, {"username": address, "accounts": {}, "capabilities": {}, "state": "0"})
 
     def _refused(self, status: int, type_: str, detail: str, headers: dict[str, str] | None = None) -> Reply:
         self.invalid_requests.append(InvalidRequest("request", {"type": type_, "detail": detail}))
@@ -194,40 +241,62 @@ class StalwartEmulator(RecordingEmulator):
     def _route(self, name: str, using: list[str]) -> tuple[str, str]:
         object_name, _, verb = name.rpartition("/")
         known = self.registry.spec["objects"].get(object_name, {}).get("type") == "object"
-        if STALWART not in using or not known or verb not in ARGUMENTS:
-            raise MethodError("unknownMethod", f"unknown method {name}")
+        if not known or verb not in ARGUMENTS:  # `urn:stalwart:jmap` in `using` is not required
+            raise MethodError("unknownMethod", name)
         if object_name not in OBJECTS:
             raise NotEmulated(f"{object_name}/{verb}")
         return object_name, verb
 
     def _get(self, object_name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        known = self.registry.all_properties(object_name) | {"id", "@type"}
-        unknown = sorted(set(arguments.get("properties") or ()) - known)
-        if unknown:
-            raise MethodError("invalidArguments", f"unknown properties {unknown}")
+        if len(arguments.get("ids") or ()) > MAX_OBJECTS_IN_GET:
+            raise MethodError("requestTooLarge", "The number of ids requested by the client exceeds the maximum "
+                              "number the server is willing to process in a single method call.")  # fmt: skip
         properties = arguments.get("properties")
+        if object_name == "x:DkimSignature":
+            self.state.keys_read(list(self.state.objects[object_name]) if arguments.get("ids") is None
+                                 else arguments["ids"])  # fmt: skip
         return self.state.get(
             object_name, arguments.get("ids"), None if properties is None else [*properties, "@type"]
         )
 
     def _query(self, object_name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        if {"sort", "anchor", "anchorOffset"} & set(arguments):
-            raise NotEmulated(f"{object_name}/query with sort or anchor")
+        """As crates/jmap/src/registry/query.rs answers it, paging quirk included: without a `sort` the order is
+        descending id, and a page at `position` > 0 is cut from the ascending order and then reversed, so
+        pages past the first repeat objects of the first. An explicit ascending sort on `id` pages correctly."""
+        if {"anchor", "anchorOffset"} & set(arguments):
+            raise NotEmulated(f"{object_name}/query with an anchor")
+        ascending = self._ascending(arguments.get("sort"))
         filters = self._filters(object_name)
         conditions = arguments.get("filter") or {}
-        if not isinstance(conditions, dict) or not all(key in filters for key in conditions):
-            raise MethodError(
-                "unsupportedFilter", f"Filter on {sorted(conditions)} is not supported or invalid"
-            )
+        unknown = [key for key in conditions if key not in filters] if isinstance(conditions, dict) else ["filter"]
+        if unknown:
+            raise MethodError("unsupportedFilter", f"Filter on property {unknown[0]} is not supported or invalid")
         text_fields = {key for key, kind in filters.items() if kind == "text"}
-        ids = self.state.query(object_name, conditions, text_fields)
-        position, limit = arguments.get("position", 0), arguments.get("limit")
-        answer = {"accountId": ACCOUNT_ID, "queryState": str(self.state.states[object_name]),
-                  "canCalculateChanges": False, "position": position,
-                  "ids": ids[position:] if limit is None else ids[position : position + limit]}  # fmt: skip
+        ids = sorted(self.state.query(object_name, conditions, text_fields), key=lambda i: int(i, 16))
+        position, limit = arguments.get("position"), arguments.get("limit")
+        limit = QUERY_MAX_RESULTS if limit is None else min(limit, QUERY_MAX_RESULTS)
+        answer: dict[str, Any] = {"accountId": ACCOUNT_ID, "queryState": "s0", "canCalculateChanges": True}
+        if not arguments.get("calculateTotal") and (position is None or position > 0):
+            page = ids[position or 0 : (position or 0) + limit]  # the store pages in ascending order
+            answer.update(position=0, ids=page if ascending else page[::-1])
+            return answer
+        ordered = ids if ascending else ids[::-1]
+        start = position or 0
+        answer.update(position=start, ids=ordered[start : start + limit])
         if arguments.get("calculateTotal"):
             answer["total"] = len(ids)
+        if len(ids) > limit:
+            answer["limit"] = limit
         return answer
+
+    @staticmethod
+    def _ascending(sort: Any) -> bool:
+        if not sort:
+            return False
+        first = sort[0] if isinstance(sort, list) and isinstance(sort[0], dict) else {}
+        if first.get("property") != "id":
+            raise NotEmulated(f"sorting by {first.get('property')!r}")
+        return bool(first.get("isAscending", True))
 
     def _filters(self, object_name: str) -> dict[str, str]:
         """Filterable properties (to their filter type), as the registry's list views declare them."""
@@ -262,10 +331,10 @@ class StalwartEmulator(RecordingEmulator):
                 destroyed.append(id_)
             except SetFailure as failure:
                 not_destroyed[id_] = self._set_error(object_name, failure)
-        return {"accountId": ACCOUNT_ID, "oldState": old_state, "newState": str(state.states[object_name]),
-                "created": created or None, "updated": updated or None, "destroyed": destroyed or None,
-                "notCreated": not_created or None, "notUpdated": not_updated or None,
-                "notDestroyed": not_destroyed or None}  # fmt: skip
+        # the registry's answers carry no states, and leave out every empty key
+        answer = {"created": created, "updated": updated, "destroyed": destroyed, "notCreated": not_created,
+                  "notUpdated": not_updated, "notDestroyed": not_destroyed}  # fmt: skip
+        return {"accountId": ACCOUNT_ID, **{key: value for key, value in answer.items() if value}}
 
     def _set_error(self, object_name: str, failure: SetFailure) -> dict[str, Any]:
         if failure.type in _CLIENT_MISTAKES:
@@ -275,12 +344,13 @@ class StalwartEmulator(RecordingEmulator):
     # --- checking our own answers --------------------------------------------------------------------
 
     def _answer_problems(self, object_name: str, verb: str, answer: dict[str, Any]) -> list[str]:
-        expected = {"get": {"accountId", "state", "list", "notFound"},
-                    "set": {"accountId", "oldState", "newState", "created", "updated", "destroyed",
-                            "notCreated", "notUpdated", "notDestroyed"},
+        expected = {"get": {"accountId", "list", "notFound"},
+                    "set": {"accountId"},
                     "query": {"accountId", "queryState", "canCalculateChanges", "position", "ids"}}[verb]  # fmt: skip
+        optional = {"set": {"created", "updated", "destroyed", "notCreated", "notUpdated", "notDestroyed"}}
         problems = [f"missing {key}" for key in sorted(expected - set(answer))]
-        problems += [f"unexpected {key}" for key in sorted(set(answer) - expected - {"total"})]
+        expected = expected | optional.get(verb, set())
+        problems += [f"unexpected {key}" for key in sorted(set(answer) - expected - {"total", "limit"})]
         for obj in answer.get("list") or ():
             if not isinstance(obj.get("id"), str):
                 problems.append("an object without id")
@@ -300,6 +370,12 @@ def _method_names(body: bytes) -> list[str]:
         return [str(call[0]) for call in calls if isinstance(call, list) and call]
     except (ValueError, AttributeError, TypeError):
         return []
+
+
+_CHALLENGE = {
+    "WWW-Authenticate": 'Bearer realm="Stalwart Server", '
+    'resource_metadata="/.well-known/oauth-protected-resource"'
+}
 
 
 def _problem(status: int, title: str, detail: str) -> dict[str, Any]:

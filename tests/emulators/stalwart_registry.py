@@ -6,7 +6,9 @@ properties with their type, whether the server sets them, and `defaults`; `enums
 
 The rules follow the server source (crates/registry/src/jmap/patch.rs, crates/jmap/src/registry/set.rs):
 - a value of the wrong shape, an unknown key, a server-set property or a missing `@type` is a patch error,
-  answered as SetError `invalidPatch` with the JSON pointer of the offending property;
+  answered as SetError `invalidPatch` naming the top-level property it is in (`quotas`, not
+  `quotas/maxDiskSpace`; `""` for an unknown key or a missing `@type` of the object itself), as Stalwart
+  0.16.18 answers (seen in the acceptance run);
 - a property that has no default and cannot be empty (a name, a domainId) and is missing after the patch is a
   validation error, answered as `validationFailed` with `validationErrors: [{type: "Required", property}]`;
 - sets are JSON objects of `value: true`, object lists are JSON objects keyed "0", "1", ..., strings may not be
@@ -76,9 +78,7 @@ class RegistrySchema:
             return [Problem("invalidPatch", path, "Invalid value type for object")]
         variants = self.variants(object_name)
         if variants is not None and value.get("@type") not in variants:
-            return [
-                Problem("invalidPatch", _join(path, "@type"), "Missing or invalid '@type' property in object")
-            ]
+            return [Problem("invalidPatch", path, "Missing or invalid '@type' property in object")]
         properties = self.fields(self.schema_name(object_name, value))
         problems: list[Problem] = []
         for key, item in value.items():
@@ -86,12 +86,16 @@ class RegistrySchema:
                 continue
             where = _join(path, key)
             field = properties.get(key)
-            if field is None:
-                problems.append(Problem("invalidPatch", where, "Invalid key for object"))
+            if field is None and key in self.all_properties(object_name):  # another variant's property
+                problems.append(Problem("invalidPatch", where, "Invalid property"))
+            elif field is None:
+                problems.append(Problem("invalidPatch", path, "Invalid key for object"))
             elif field["update"] == "serverSet" and not stored:
                 problems.append(Problem("invalidPatch", where, "Cannot modify server set property"))
             else:
                 problems += self.check_value(field["type"], item, where, stored=stored)
+        if not path:  # the server names the property of the object, however deep the problem inside it
+            problems = [Problem(p.kind, p.path.split("/")[0], p.message) for p in problems]
         return problems
 
     def check_value(
@@ -122,17 +126,20 @@ class RegistrySchema:
         for key, item in value.items():
             where = _join(path, key)
             if type_["type"] == "set":
-                problems += self.check_value(type_["class"], key, where)
+                if type_["class"].get("format") != "emailAddress":  # addresses in a set are taken as they are
+                    problems += self.check_value(type_["class"], key, where)
                 if item is not True:
-                    problems.append(Problem("invalidPatch", where, "set members must be `true`"))
+                    problems.append(Problem("invalidPatch", where, "Invalid key for object property"))
             elif type_["type"] == "map":
-                problems += self.check_value(type_["keyClass"], key, where)
+                if self.check_value(type_["keyClass"], key, where):
+                    problems.append(Problem("invalidPatch", where, "Invalid key for object property"))
                 problems += self.check_value(type_["valueClass"], item, where, stored=stored)
             elif not key.isdigit():
                 problems.append(Problem("invalidPatch", where, "Invalid key for object property"))
             else:
                 problems += self.check_object(type_["objectName"], item, where, stored=stored)
-        return problems
+        # the server names the collection, not the member, whatever went wrong inside it
+        return [Problem(p.kind, path, p.message) for p in problems]
 
     def missing_required(self, object_name: str, value: dict[str, Any]) -> list[str]:
         """Properties that must be given: non-nullable strings and ids with no default."""

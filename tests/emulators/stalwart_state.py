@@ -21,7 +21,7 @@ from tests.emulators.stalwart_keys import generate
 from tests.emulators.stalwart_registry import Problem, RegistrySchema
 
 OBJECTS = ("x:Domain", "x:Account", "x:DkimSignature", "x:MailingList")
-MASK = "********"
+MASK = "****"  # registry/src/schema/prelude.rs MASKED_PASSWORD
 BYTES_PER_MESSAGE = 2048
 _HASHED = "$emulator-sha256$"
 _ALGORITHMS = {"Dkim1Ed25519Sha256": "ed25519", "Dkim1RsaSha256": "rsa"}
@@ -57,6 +57,11 @@ class SetFailure(Exception):
         return body
 
 
+def object_id(name: str, id_: str) -> dict[str, str]:
+    """How the server names an object in a SetError (`objectId`, `linkedObjects`): `{"object", "id"}`."""
+    return {"object": name.removeprefix("x:"), "id": id_}
+
+
 def invalid_patch(problems: list[Problem]) -> SetFailure:
     first = problems[0]
     return SetFailure("invalidPatch", first.message, [p.path for p in problems])
@@ -70,6 +75,7 @@ class StalwartState:
         self.public_keys: dict[str, str] = {}  # DkimSignature id -> base64 public key
         self.messages: dict[str, int] = {}  # Account id -> messages stored
         self.pending_dkim: list[tuple[int, str]] = []  # (request number it was scheduled in, domain id)
+        self.pending_rsa: dict[str, bool] = {}  # domain id -> its Ed25519 key was read: make the RSA key next
         self.states = dict.fromkeys(OBJECTS, 0)
         self._last_id = 0
 
@@ -108,7 +114,7 @@ class StalwartState:
         stored = self.objects[name]
         wanted = list(stored) if ids is None else ids
         listed = [self.view(name, i, properties) for i in wanted if i in stored]
-        return {"accountId": "a", "state": str(self.states[name]), "list": listed,
+        return {"accountId": "a", "list": listed,
                 "notFound": [i for i in wanted if i not in stored]}  # fmt: skip
 
     def view(self, name: str, id_: str, properties: list[str] | None = None) -> dict[str, Any]:
@@ -122,6 +128,8 @@ class StalwartState:
             obj["usedDiskQuota"] = self.messages.get(id_, 0) * BYTES_PER_MESSAGE
             for key, credential in obj.get("credentials", {}).items():
                 credential["secret"], credential["credentialId"] = MASK, key
+                if credential.get("otpAuth") is None:
+                    credential.pop("otpAuth", None)  # the server leaves out an OTP URI that is not set
         if name == "x:MailingList":
             del obj["createdAt"]  # a mailing list has no creation date in the registry
         if name == "x:Domain":
@@ -206,8 +214,9 @@ class StalwartState:
             raise SetFailure("notFound")
         linked = self._linked_to(name, id_)
         if linked:
-            raise SetFailure("objectIsLinked", f"{len(linked)} objects still refer to it",
-                             extra={"objectId": f"{name}/{id_}", "linkedObjects": linked})  # fmt: skip
+            raise SetFailure(
+                "objectIsLinked", extra={"objectId": object_id(name, id_), "linkedObjects": linked}
+            )
         del self.objects[name][id_]
         self.messages.pop(id_, None)  # an account's mail goes with it: the data loss the providers guard
         self.public_keys.pop(id_, None)
@@ -215,13 +224,14 @@ class StalwartState:
 
     def _complete(self, name: str, value: dict[str, Any]) -> dict[str, Any]:
         obj = self.registry.with_defaults(name, value)
-        missing = self.registry.missing_required(name, obj)
+        # the server names a missing `name` before the other missing properties (its structs' field order)
+        missing = sorted(self.registry.missing_required(name, obj), key=lambda prop: (prop != "name", prop))
         if missing:
             errors = [{"type": "Required", "property": prop} for prop in missing]
             raise SetFailure("validationFailed", extra={"validationErrors": errors})
         return obj
 
-    def _linked_to(self, name: str, id_: str) -> list[str]:
+    def _linked_to(self, name: str, id_: str) -> list[dict[str, str]]:
         links = []
         for other, objects in self.objects.items():
             for other_id, obj in objects.items():
@@ -229,7 +239,7 @@ class StalwartState:
                 by_domain = name == "x:Domain" and id_ in refs
                 by_membership = name == "x:Account" and id_ in obj.get("memberGroupIds", {})
                 if by_domain or by_membership:
-                    links.append(f"{other}/{other_id}")
+                    links.append(object_id(other, other_id))
         return links
 
     def _validate(self, name: str, obj: dict[str, Any], old: dict[str, Any] | None, id_: str | None) -> None:
@@ -240,24 +250,31 @@ class StalwartState:
         if name in ("x:Account", "x:MailingList"):
             in_use = self.addresses(exclude=id_)
             own, *aliases = self._addresses_of(obj)
-            for prop, address in [("name", own), *(("aliases", alias) for alias in aliases)]:
+            for address in (own, *aliases):
                 if address in in_use:
-                    raise SetFailure("primaryKeyViolation", f"{address} is already in use", [prop],
-                                     extra={"objectId": f"{name}/{in_use[address]}"})  # fmt: skip
+                    owner = in_use[address]
+                    kind = "x:Account" if owner in self.objects["x:Account"] else "x:MailingList"
+                    raise SetFailure("primaryKeyViolation", None, ["email"],
+                                     extra={"objectId": object_id(kind, owner)})  # fmt: skip
         if name == "x:Account":
             groups = self.objects["x:Account"]
             for group_id in obj.get("memberGroupIds", {}):
                 if groups.get(group_id, {}).get("@type") != "Group":
-                    raise SetFailure("invalidForeignKey", f"group {group_id} does not exist",
-                                     extra={"objectId": f"x:Account/{group_id}"})  # fmt: skip
+                    raise SetFailure(
+                        "invalidForeignKey", extra={"objectId": object_id("x:Account", group_id)}
+                    )
             _secure_credentials(obj, old)
 
     def _validate_domain(self, domain: dict[str, Any], id_: str | None) -> None:
+        for prop, names in (("name", [domain["name"]]), ("aliases", list(domain["aliases"]))):
+            if not all(is_valid_domain(name) for name in names):
+                raise SetFailure("invalidPatch", "Invalid domain name", [prop])
         for other_id, other in self.objects["x:Domain"].items():
             taken = {other["name"], *other["aliases"]}
             if other_id != id_ and ({domain["name"], *domain["aliases"]} & taken):
-                raise SetFailure("primaryKeyViolation", f"{domain['name']} exists", ["name"],
-                                 extra={"objectId": f"x:Domain/{other_id}"})  # fmt: skip
+                prop = "name" if domain["name"] in taken else "aliases"
+                raise SetFailure("primaryKeyViolation", None, [prop],
+                                 extra={"objectId": object_id("x:Domain", other_id)})  # fmt: skip
         if _automatic(domain):
             template = domain["dkimManagement"]["selectorTemplate"]
             try:
@@ -268,8 +285,7 @@ class StalwartState:
     def _require_domains(self, domain_ids: list[str]) -> None:
         for domain_id in domain_ids:
             if domain_id not in self.objects["x:Domain"]:
-                raise SetFailure("invalidForeignKey", f"domain {domain_id} does not exist",
-                                 extra={"objectId": f"x:Domain/{domain_id}"})  # fmt: skip
+                raise SetFailure("invalidForeignKey", extra={"objectId": object_id("x:Domain", domain_id)})
 
     # --- the DKIM task -------------------------------------------------------------------------------
 
@@ -278,7 +294,10 @@ class StalwartState:
             self.pending_dkim.append((request_number, domain_id))
 
     def run_dkim_tasks(self, before_request: int) -> None:
-        """Generate the keys of domains whose DKIM task was scheduled before request `before_request`."""
+        """Generate the keys of domains whose DKIM task was scheduled before request `before_request`: the
+        Ed25519 key at once, the RSA key only once the domain's keys have been read with the Ed25519 key alone.
+        The real server takes up to ~1 s more for an RSA key, so a client always sees the Ed25519 key alone
+        first and must poll again (recordings keep one such poll: see tests/acceptance/stalwart/conftest.py)."""
         due = [(n, d) for n, d in self.pending_dkim if n < before_request]
         self.pending_dkim = [entry for entry in self.pending_dkim if entry not in due]
         for _, domain_id in due:
@@ -286,7 +305,26 @@ class StalwartState:
             if domain is None or not _automatic(domain):
                 continue
             for signature_type in domain["dkimManagement"]["algorithms"]:
-                self._add_signature(domain_id, signature_type, domain["dkimManagement"]["selectorTemplate"])
+                if signature_type == "Dkim1RsaSha256":
+                    self.pending_rsa[domain_id] = False  # not read yet
+                else:
+                    self._add_signature(
+                        domain_id, signature_type, domain["dkimManagement"]["selectorTemplate"]
+                    )
+        for domain_id, was_read in list(self.pending_rsa.items()):
+            domain = self.objects["x:Domain"].get(domain_id)
+            if domain is None or not _automatic(domain):
+                del self.pending_rsa[domain_id]
+            elif was_read:
+                del self.pending_rsa[domain_id]
+                self._add_signature(domain_id, "Dkim1RsaSha256", domain["dkimManagement"]["selectorTemplate"])
+
+    def keys_read(self, signature_ids: list[str]) -> None:
+        """A client saw these DKIM signatures: a domain's pending RSA key is made before the next request."""
+        for id_ in signature_ids:
+            domain_id = self.objects["x:DkimSignature"].get(id_, {}).get("domainId")
+            if domain_id in self.pending_rsa:
+                self.pending_rsa[domain_id] = True
 
     def _add_signature(self, domain_id: str, signature_type: str, template: str) -> None:
         if signature_type not in _ALGORITHMS:
@@ -300,7 +338,7 @@ class StalwartState:
 
     # --- mail and log-ins, for tests -----------------------------------------------------------------
 
-    def can_authenticate(self, address: str, password: str) -> bool:
+    def can_authenticate(self, address: str, password: str, *, ignore_permissions: bool = False) -> bool:
         found = self.find_account(address)
         if found is None or found[1]["@type"] != "User":
             return False
@@ -310,7 +348,7 @@ class StalwartState:
         return (
             bool(domain.get("isEnabled"))
             and _hashed(password) in secrets
-            and ("authenticate" in effective_permissions(account))
+            and (ignore_permissions or "authenticate" in effective_permissions(account))
         )
 
 
@@ -323,6 +361,28 @@ def effective_permissions(account: dict[str, Any]) -> set[str]:
     elif permissions["@type"] == "Merge":
         granted |= set(permissions["enabledPermissions"])
     return granted - set(permissions.get("disabledPermissions", {}))
+
+
+# utils::is_valid_domain: a name ending in a public suffix (the server asks the compiled-in Public Suffix List;
+# the emulator knows the common ones), or in a TLD reserved for private use.
+RESERVED_TLDS = frozenset({"test", "localhost", "local", "internal", "lan", "home", "corp", "intranet",
+                           "private", "localdomain"})  # fmt: skip
+PUBLIC_SUFFIXES = frozenset({"de", "eu", "com", "org", "net", "io", "at", "ch", "nl", "fr", "uk", "co.uk",
+                             "it", "es", "be", "dk", "se", "no", "fi", "pl", "cz", "info", "biz", "app", "dev",
+                             "email", "online", "cloud"})  # fmt: skip
+
+
+def is_valid_domain(name: str) -> bool:
+    labels = name.split(".")
+    if name in RESERVED_TLDS:
+        return True
+    if len(labels) < 2 or not all(labels):
+        return False
+    return (
+        labels[-1] in RESERVED_TLDS
+        or ".".join(labels[-2:]) in PUBLIC_SUFFIXES
+        or labels[-1] in PUBLIC_SUFFIXES
+    )
 
 
 def render_selector(template: str, algorithm: str) -> str:
@@ -381,8 +441,20 @@ def _secure_credentials(account: dict[str, Any], old: dict[str, Any] | None) -> 
             credential["secret"] = old_secrets[key]  # a client that sends back the mask keeps the password
         elif not secret.startswith(_HASHED):
             if len(secret) < 8:
-                raise SetFailure("invalidProperties", "Password is too short.", ["secret"])
+                raise SetFailure(
+                    "invalidProperties", "Password must be at least 8 characters long.", ["secret"]
+                )
+            if _weak(secret):
+                raise SetFailure("invalidProperties", "Password is too weak.", ["secret"])
             credential["secret"] = _hashed(secret)
+
+
+def _weak(password: str) -> bool:
+    """A stand-in for the server's zxcvbn check (score 3 required by default): short passwords of few kinds
+    of character, or of few distinct characters, are refused."""
+    kinds = sum(any(test(c) for c in password) for test in (str.islower, str.isupper, str.isdigit))
+    kinds += any(not c.isalnum() for c in password)
+    return len(set(password)) < 6 or (len(password) < 12 and kinds < 3)
 
 
 def _hashed(password: str) -> str:

@@ -62,5 +62,9 @@ def configure(stalwart: StalwartEmulator) -> Callable[[type[P]], P]:
 
 @pytest.fixture
 def domain_id(client: StalwartClient) -> str:
-    """An existing domain with automatic DKIM, as the domain provider makes it."""
-    return client.create("x:Domain", domain_object(), f"domain {DOMAIN}")
+    """An existing domain with automatic DKIM, as the domain provider makes it, once both its keys exist
+    (the server makes the RSA key after the Ed25519 one)."""
+    domain_id = client.create("x:Domain", domain_object(), f"domain {DOMAIN}")
+    while len(client.dkim_signatures(domain_id)) < len(DKIM_SIGNATURE_TYPES):
+        pass
+    return domain_id

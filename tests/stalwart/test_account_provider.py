@@ -191,3 +191,15 @@ def test_changing_the_address_replaces_the_account(provider: AccountProvider) ->
     diff = provider.diff(created.id, created.outs, {**USER, "address": f"ida.berg@{DOMAIN}"})
 
     assert diff.replaces == ["address"]
+
+
+def test_a_lost_reply_on_create_leaves_one_account_with_the_password_sent(
+    provider: AccountProvider, client: StalwartClient, stalwart: StalwartEmulator, domain_id: str
+) -> None:
+    stalwart.lose_reply("x:Account/set")
+
+    outs = provider.create(USER).outs
+
+    assert len(client.query("x:Account", {"domainId": domain_id})) == 1
+    assert stalwart.can_authenticate(IDA, outs["password"])
+    stalwart.claim_invalid_requests()  # the retried create clashed with the one that landed

@@ -10,7 +10,7 @@ import pytest
 
 from components.common.provider import ConflictError
 from components.dns.records import DkimKey
-from components.stalwart.client import StalwartClient
+from components.stalwart.client import JmapError, StalwartClient
 from components.stalwart.provider import DomainProvider, PurgeRequired, dkim_selectors
 from tests.emulators.stalwart import StalwartEmulator
 
@@ -170,3 +170,29 @@ def test_invalid_inputs_fail_the_check(provider: DomainProvider) -> None:
     failures = provider.check({}, {**INPUTS, "domain": "not a domain", "catch_all": "nobody"}).failures
 
     assert {f.property for f in failures} == {"domain", "catch_all"}
+
+
+def test_a_lost_reply_on_create_leaves_one_domain(
+    provider: DomainProvider, client: StalwartClient, stalwart: StalwartEmulator
+) -> None:
+    stalwart.lose_reply("x:Domain/set")
+
+    created = provider.create(INPUTS)
+
+    assert client.query("x:Domain", {}) == [created.outs["stalwart_id"]]
+    assert len(created.outs["dkim_keys"]) == 2
+    stalwart.claim_invalid_requests()
+
+
+def test_a_purge_of_a_domain_still_in_use_is_refused_and_keeps_its_dkim_keys(
+    provider: DomainProvider, client: StalwartClient
+) -> None:
+    created = provider.create({**INPUTS, "purge": True})
+    client.create(
+        "x:Account", {"@type": "Group", "name": "office", "domainId": created.outs["stalwart_id"]}, "group"
+    )
+
+    with pytest.raises(JmapError, match=r"objectIsLinked.*still used by Account"):
+        provider.delete(created.id, created.outs)
+
+    assert provider.read(created.id, created.outs).outs["dkim_keys"] == created.outs["dkim_keys"]

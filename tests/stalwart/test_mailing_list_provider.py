@@ -74,3 +74,14 @@ def test_list_is_removed_without_purge(provider: MailingListProvider, client: St
 
 def test_list_without_recipients_fails_the_check(provider: MailingListProvider) -> None:
     assert [f.property for f in provider.check({}, {**LIST, "recipients": []}).failures] == ["recipients"]
+
+
+def test_a_lost_reply_on_create_leaves_one_list(
+    provider: MailingListProvider, client: StalwartClient, stalwart: StalwartEmulator
+) -> None:
+    stalwart.lose_reply("x:MailingList/set")
+
+    created = provider.create(LIST)
+
+    assert client.query("x:MailingList", {}) == [created.outs["stalwart_id"]]
+    stalwart.claim_invalid_requests()
