@@ -84,8 +84,10 @@ def review(
     result = _engine_or_exit(lambda: preview_review(stack, options, refresh), f"preview of stack {stack}")
     if scope is not None and not scope.every_tenant:
         result = only_tenants(result, set(scope.tenants))
-    if output_format is Format.TERMINAL:
+    if output_format is Format.TERMINAL and out.is_terminal:
         out.print(to_terminal(result))
+    elif output_format is Format.TERMINAL:  # a CI log: plain lines, never a value cut to fit a width
+        out.print(render(result, "plain"), markup=False, end="")
     else:
         out.print(render(result, output_format.value), markup=False, end="")
     if result.blocked:

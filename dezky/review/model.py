@@ -92,6 +92,8 @@ class Review:
     stacks: tuple[str, ...] = field(default_factory=tuple)
     hidden: int = 0  # changes left out because they belong to tenants the change did not touch
     violations: tuple[PolicyViolation, ...] = ()
+    commit: str = ""  # the checkout previewed (short hash), when it is a git checkout
+    generated_at: str = ""  # when the preview ran, UTC
 
     @property
     def blocked(self) -> bool:

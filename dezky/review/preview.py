@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from pulumi import automation as auto
 
 from dezky.engine import runner
+from dezky.engine.checkout import git
 from dezky.review.model import Review, review_of
+from dezky.timestamps import utc_text
 
 
 def preview_review(stack: str, options: runner.EngineOptions | None = None, refresh: bool = False) -> Review:
@@ -18,11 +21,13 @@ def preview_review(stack: str, options: runner.EngineOptions | None = None, refr
     """
     events: list[auto.EngineEvent] = []
     options = replace(options or runner.EngineOptions(), on_event=events.append)
+    when = utc_text(dt.datetime.now(dt.UTC))
+    commit = (git(options.work_dir, "rev-parse", "--short=12", "HEAD") or "").strip()
     try:
         runner.preview(stack, options, refresh=refresh)
     except auto.CommandError:
-        review = review_of(events, [stack])
+        review = replace(review_of(events, [stack]), commit=commit, generated_at=when)
         if not review.blocked:
             raise
         return review
-    return review_of(events, [stack])
+    return replace(review_of(events, [stack]), commit=commit, generated_at=when)

@@ -83,7 +83,7 @@ def _change_json(change: Change) -> dict[str, Any]:
 
 
 def to_terminal(review: Review) -> RenderableType:
-    parts: list[RenderableType] = [Text(f"Preview: {counts_text(review)}", style="bold")]
+    parts: list[RenderableType] = [Text(f"Preview: {header_text(review)}", style="bold")]
     parts += [Text(violation_text(v), style="bold red") for v in review.violations]
     parts += [Text(f"WARNING: {warning}", style="bold red") for warning in review.warnings]
     if review.hidden:
@@ -136,11 +136,28 @@ def to_markdown(review: Review, limit: int = MARKDOWN_LIMIT) -> str:
     return text  # the summary and warnings alone: never trimmed, even when long
 
 
+def header_text(review: Review) -> str:
+    """One line a reviewer reads first: where, what, when, and whether anything is refused or at risk."""
+    parts = [f"stack {', '.join(review.stacks) or '?'}"]
+    if review.commit:
+        parts.append(f"commit {review.commit}")
+    if review.generated_at:
+        parts.append(review.generated_at)
+    parts.append(counts_text(review))
+    refusals = sum(v.mandatory for v in review.violations)
+    parts.append(f"{refusals} refusal(s)" if refusals else "no refusals")
+    if review.warnings:
+        parts.append(f"{len(review.warnings)} data-loss warning(s)")
+    return " · ".join(parts)
+
+
 def _markdown_lines(review: Review, detail: str) -> Iterable[str]:
-    stacks = f" ({', '.join(review.stacks)})" if review.stacks else ""
-    yield f"## Dezky preview{stacks}"
+    verdict = (
+        ":no_entry: refused" if review.blocked else (":warning:" if review.warnings else ":white_check_mark:")
+    )
+    yield f"## Dezky preview {verdict}"
     yield ""
-    yield f"**{counts_text(review)}**"
+    yield f"**{header_text(review)}**"
     if review.violations:
         yield ""
         if review.blocked:
@@ -167,9 +184,10 @@ def _markdown_lines(review: Review, detail: str) -> Iterable[str]:
 
 
 def _markdown_details(review: Review, with_properties: bool) -> Iterable[str]:
+    """Each tenant folded in `<details>`, so a one-tenant change reads in one screen before unfolding."""
     for tenant in review.tenants():
         yield ""
-        yield f"### {tenant}"
+        yield f"<details><summary><b>{tenant}</b>: {counts_text(review, tenant)}</summary>"
         for integration in review.integrations(tenant):
             yield ""
             yield f"**{integration}** — {counts_text(review, tenant, integration)}"
@@ -178,9 +196,29 @@ def _markdown_details(review: Review, with_properties: bool) -> Iterable[str]:
                 yield f"- `{_SYMBOL[change.op]}` {change.op} {change.kind} {code(change.name)}"
                 if with_properties:
                     yield from (f"  - {code(property_text(p, change.op))}" for p in change.properties)
+        yield ""
+        yield "</details>"
     if not with_properties:
         yield ""
         yield "_Property details left out to fit a comment; run `dezky review` for all of them._"
+
+
+# -- plain lines (a CI log: nothing is ever cut to fit a width) -------------------------------------------
+
+
+def to_plain(review: Review) -> str:
+    lines = [header_text(review)]
+    lines += [violation_text(v) for v in review.violations]
+    lines += [f"WARNING: {warning}" for warning in review.warnings]
+    if review.hidden:
+        lines.append(hidden_text(review))
+    for tenant in review.tenants():
+        lines.append(f"{tenant}: {counts_text(review, tenant)}")
+        for integration in review.integrations(tenant):
+            for change in review.of(tenant, integration):
+                lines.append(f"  {_SYMBOL[change.op]} {change.op} {integration} {change.kind} {change.name}")
+                lines += [f"      {property_text(p, change.op)}" for p in change.properties]
+    return "\n".join(lines) + "\n"
 
 
 def code(text: str) -> str:
@@ -195,4 +233,6 @@ def render(review: Review, fmt: str) -> str:
         return to_json(review)
     if fmt == "markdown":
         return to_markdown(review)
+    if fmt == "plain":
+        return to_plain(review)
     return terminal_text(review)

@@ -51,7 +51,7 @@ def test_review_of_a_real_preview_shows_the_edit_and_warns_about_the_removed_spa
         _record(events)
     text = to_markdown(review_of(events, ["dev"]))
 
-    assert "**2 to create, 1 to update, 1 to delete**" in text
+    assert "2 to create, 1 to update, 1 to delete" in text.splitlines()[2]
     assert "The policy pack refuses this change" in text
     assert "POLICY data-not-deleted: tenants/acme.yaml" in text and "space Projekte of tenant acme" in text
     assert "DELETES ocis Space `acme:space:projekte` of acme: it holds customer data" in text

@@ -139,13 +139,13 @@ def test_resources_outside_any_tenant_belong_to_the_estate():
 
 def test_long_markdown_sheds_details_but_keeps_summary_violations_and_warnings(golden: Review):
     full = to_markdown(golden)
-    short = to_markdown(golden, limit=1200)
+    short = to_markdown(golden, limit=1300)
     shortest = to_markdown(golden, limit=10)
 
-    assert len(short) <= 1200 < len(full)
+    assert len(short) <= 1300 < len(full)
     assert "quota" not in short and "update Account" in short
     for text in (short, shortest):
-        assert "**2 to create, 1 to update, 1 to delete**" in text
+        assert "· 2 to create, 1 to update, 1 to delete · 1 refusal(s) · 1 data-loss warning(s)**" in text
         assert "POLICY data-not-deleted: tenants/acme.yaml" in text
         assert "DELETES ocis Space `acme:space:projekte`" in text
     assert "Details left out" in shortest
@@ -236,3 +236,36 @@ def test_two_or_more_refusals_render_in_every_format_with_the_whole_plan():
     ]
     for text in (to_markdown(review), terminal_text(review), to_json(review)):
         assert "acme.yaml:20:5" in text and "acme.yaml:30:5" in text and "space:buro" in text
+
+
+def test_the_comment_leads_with_stack_commit_time_counts_refusals_and_warnings_and_folds_each_tenant(
+    golden: Review,
+):
+    from dataclasses import replace
+
+    review = replace(golden, commit="0bcbed6a1b2c", generated_at="2026-11-30 04:10:00 UTC")
+
+    text = to_markdown(review)
+    first_lines = text.splitlines()[:3]
+
+    assert first_lines[0] == "## Dezky preview :no_entry: refused"
+    assert first_lines[2] == (
+        "**stack dev · commit 0bcbed6a1b2c · 2026-11-30 04:10:00 UTC · 2 to create, 1 to update, 1 to delete"
+        " · 1 refusal(s) · 1 data-loss warning(s)**"
+    )
+    assert "<details><summary><b>acme</b>: 2 to create, 1 to update, 1 to delete</summary>" in text
+    assert text.count("<details>") == text.count("</details>") == 1
+
+
+def test_the_plain_form_for_logs_never_cuts_a_name_or_a_value():
+    from dezky.review.render import to_plain
+
+    long_name = "acme:mail:user:" + "a" * 150 + "@acme-werkzeuge.de"
+    event = step_event(
+        "update", "pulumi-python:dynamic/stalwart:Account", long_name,
+        {"description": "x" * 200}, {"description": "y" * 200}, f"{TENANT_URN}$dezky:stalwart:TenantMail::acme",
+    )  # fmt: skip
+
+    text = to_plain(review_from(event))
+
+    assert long_name in text and "y" * 200 in text and "…" not in text
