@@ -16,10 +16,13 @@ from dezky.engine.output_drain import drain_outputs
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run on a loop of its own, leaving the thread's current loop as it was (Pulumi's mocks use it)."""
     SETTINGS.outputs.clear()
+    loop = asyncio.new_event_loop()
     try:
-        asyncio.run(scenario())
+        loop.run_until_complete(scenario())
     finally:
+        loop.close()
         SETTINGS.outputs.clear()
 
 
