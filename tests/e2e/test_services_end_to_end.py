@@ -493,12 +493,14 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
 
 
 def remove_user(project: Project, email: str) -> None:
+    """The user's entry gone from `users`, and from the lists it was a member of (which the file checks)."""
     path = project.tenant_file("acme")
     text = path.read_text()
     start = text.index(f"  - email: {email}")
     end = text.find("\n  - email:", start + 1)
     end = text.index("\nmail:", start) if end < 0 else end
-    path.write_text(text[:start] + text[end + 1 :])
+    text = text[:start] + text[end + 1 :]
+    path.write_text(text.replace(f", {email}]", "]").replace(f"[{email}, ", "["))
 
 
 def mark_user_for_purge(project: Project, email: str) -> None:
@@ -522,10 +524,12 @@ def test_removing_a_user_is_refused_before_anything_is_applied_and_the_preview_s
         project.up()
 
     assert "WARNING: applying this would be refused" in project.printed()
-    assert review.blocked and [v.policy for v in review.violations] == ["data-not-deleted"]
-    assert review.violations[0].message.startswith(
-        "tenants/acme.yaml:9:1 users: mailbox jonas.weber@acme-werkzeuge.de of tenant acme would be deleted"
-    )
+    # the mailbox and the login both hold data (the login: password, second factors)
+    assert review.blocked and [v.policy for v in review.violations] == ["data-not-deleted"] * 2
+    assert [v.message.split(" would be deleted")[0] for v in review.violations] == [
+        "tenants/acme.yaml:9:1 users: login jonas.weber@acme-werkzeuge.de of tenant acme",
+        "tenants/acme.yaml:9:1 users: mailbox jonas.weber@acme-werkzeuge.de of tenant acme",
+    ]
     assert ("delete", "Account") in {(c.op, c.kind) for c in review.of("acme", "stalwart")}
     assert (authentik.writes, stalwart.write_count) == writes
     assert stalwart.message_count("jonas.weber@acme-werkzeuge.de") == 0  # the mailbox is still there
