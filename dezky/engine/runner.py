@@ -238,11 +238,12 @@ def _refuse_if_unsafe(events: list[auto.EngineEvent]) -> None:
 
 def _preview_with_warning(stack: auto.Stack, kwargs: dict[str, Any], options: EngineOptions) -> Any:
     events: list[auto.EngineEvent] = []
+    listeners = [f for f in (options.on_event, kwargs.pop("on_event", None)) if f is not None]
 
     def on_event(event: auto.EngineEvent) -> None:
         events.append(event)
-        if options.on_event is not None:
-            options.on_event(event)
+        for listener in listeners:
+            listener(event)
 
     try:
         return stack.preview(
