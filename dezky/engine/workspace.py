@@ -79,7 +79,10 @@ def state_backend(state_dir: Path | None = None) -> str:
     return backend_url(state_dir, Path(os.environ.get("DEZKY_STATE_DIR", ROOT / ".state")))
 
 
-PULUMI_HOME = TOOLS / "pulumi-home"
+def pulumi_home() -> Path:
+    """The CLI's home: its plugin cache (the policy analyzer) and workspaces, inside the project's tools."""
+    return TOOLS / "pulumi-home"
+
 AUTOMATIC_LOGS_OFF = """The Pulumi CLI writes a debug log of every command under $PULUMI_HOME/logs (about 13 MB and a
 third of its CPU per operation at 50 tenants). dezky turns it off by keeping this file where that folder would
 be: the CLI cannot create the folder and goes on without logging ("automatic logging unavailable").
@@ -107,7 +110,8 @@ def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str
     backend = state_backend(state_dir)
     if is_file_backend(backend):
         file_folder(backend).mkdir(parents=True, exist_ok=True)
-    switch_off_automatic_cli_logs(PULUMI_HOME)
+    home = pulumi_home()
+    switch_off_automatic_cli_logs(home)
     env = {
         "PULUMI_BACKEND_URL": backend,
         # The file backend rewrites the whole state after every step: with 2,600 resources that is most of an
@@ -115,7 +119,7 @@ def engine_env(stack: StackName, state_dir: Path | None = None) -> dict[str, str
         # killed CLI loses the record of what it did, and the rerun adopts those objects by their natural keys
         # (components/common/provider.py), so it converges all the same.
         "PULUMI_SKIP_CHECKPOINTS": os.environ.get("PULUMI_SKIP_CHECKPOINTS", "true"),
-        "PULUMI_HOME": str(PULUMI_HOME),
+        "PULUMI_HOME": str(home),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dezky.engine.checkout import CheckoutRefused, deployed_commit, deployed_tenant_files, require_deployable
-from dezky.engine.workspace import PULUMI_HOME
+from dezky.engine.workspace import pulumi_home
 from tests.e2e.conftest import make_project
 
 
@@ -136,7 +136,7 @@ def test_the_engine_records_the_applied_commit_in_the_stack_history(tmp_path: Pa
 def test_the_clis_automatic_debug_log_is_off_unless_asked_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    logs = PULUMI_HOME / "logs"
+    logs = pulumi_home() / "logs"
     project = make_project(tmp_path, {}, tenants=[])
 
     project.up()
