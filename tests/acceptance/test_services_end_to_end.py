@@ -25,6 +25,7 @@ from dezky.engine import runner
 from dezky.engine.workspace import ROOT
 from tests.acceptance.conftest import RealServer
 from tests.e2e.conftest import Project, make_project, powerdns_config
+from tests.e2e.test_services_end_to_end import kill_tree, start_up_in_own_process, wait_until
 from tests.fixtures.counting_proxy import CountingProxy, counting_proxy
 from tests.fixtures.powerdns import PowerDnsServer
 
@@ -165,6 +166,39 @@ def test_suspend_takes_the_logins_away_and_resume_gives_them_back(project: Proje
 
     assert suspended is not None and suspended["is_active"] is False
     assert resumed is not None and resumed["is_active"] is True
+
+
+def test_an_up_killed_mid_run_is_finished_by_the_next_up_without_duplicates(
+    project: Project, servers: Servers
+):
+    slug = TENANTS["acme"]
+    lena = f"lena.bauer@{slug}.de"
+    path = project.tenant_file(slug)
+    path.write_text(
+        path.read_text().replace("users:\n", f"users:\n  - email: {lena}\n    name: Lena Bauer\n", 1)
+    )
+    servers.reset()
+    dying = start_up_in_own_process(project)
+    try:
+        reached = wait_until(lambda: servers.proxies["authentik"].counter.writes >= 1, timeout=180)
+    finally:
+        kill_tree(dying.pid)
+        dying.wait()
+
+    rerun = project.up()
+    again = project.up()
+
+    assert reached, "the killed up had started writing"
+    assert rerun.summary.result == "succeeded"
+    assert set(again.summary.resource_changes) == {"same"}
+    with authentik(servers) as client:
+        usernames = [user["username"] for user in client.list_users(f"tenants/{slug}")]
+        bindings = {
+            app: client.list_bindings(str(client.get_application(f"{slug}-{app}")["pk"]))  # type: ignore[index]
+            for app in ("portal", "webmail")
+        }
+    assert sorted(usernames) == sorted(set(usernames)) and lena in usernames, "each user once"
+    assert {app: len(found) for app, found in bindings.items()} == {"portal": 1, "webmail": 1}
 
 
 def test_removing_a_tenant_unmarked_is_refused_before_any_write(project: Project, servers: Servers):
