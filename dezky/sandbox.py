@@ -434,17 +434,8 @@ def _powerdns(workdir: Path, services: Services) -> Iterator[int]:
         dns_port=powerdns.free_dns_port(),
         database=database,
     )
-    powerdns.write_config(workdir, server)
-    log_path = workdir / "pdns.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [binary, "--daemon=no", "--guardian=no", f"--config-dir={workdir}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    process = powerdns.start(binary, workdir, server, log_mode="ab")  # the log survives restarts
     try:
-        powerdns.wait_until_ready(server, process, log_path)
         _log(f"PowerDNS at {server.api_url}, DNS at 127.0.0.1:{server.dns_port} (pid {process.pid})")
         yield server.dns_port
     finally:
