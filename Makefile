@@ -27,6 +27,7 @@ validate: $(STAMP)
 
 engine: $(STAMP)
 	@scripts/build-pulumi
+	@scripts/install-kubernetes-plugin
 
 system-packages:
 	@scripts/install-system-packages

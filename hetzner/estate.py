@@ -20,6 +20,7 @@ from hetzner.resources import (
 )
 from hetzner.robot.firewall import input_rules, output_rules
 from hetzner.settings import EstateSettings, StorageBoxSettings, estate_settings
+from k3s.ocis import S3Storage
 
 __all__ = ["Estate", "EstateSettings", "estate_settings"]
 
@@ -65,6 +66,7 @@ class Estate(pulumi.ComponentResource):
             for purpose in box.subaccounts
         }
         self.bucket = self._bucket()
+        self.backup_accounts = self._backup_accounts()
         self.monthly_cost_eur = float(settings.monthly_cost_eur)
         self.summary = self._summary()
         self.credentials = pulumi.Output.secret(self._credentials())
@@ -132,6 +134,32 @@ class Estate(pulumi.ComponentResource):
             "abort_incomplete_uploads_days": bucket.abort_incomplete_uploads_days,
         }
         return Bucket(f"{self._prefix}:bucket:{bucket.name}", props, self._protected())
+
+    def _backup_accounts(self) -> pulumi.Output[dict[str, dict[str, str]]]:
+        """How restic on the host logs in to each box: its server and the first subaccount's user (the box's
+        main user when it has none), by box name; the host bootstrap takes them from here."""
+        accounts = {}
+        for box in self.settings.storage_boxes:
+            login = (
+                self.subaccounts[(box.name, box.subaccounts[0])]
+                if box.subaccounts
+                else self.storage_boxes[box.name]
+            )
+            accounts[box.name] = pulumi.Output.all(self.storage_boxes[box.name].server, login.username).apply(
+                lambda values: {"host": values[0], "user": values[1]}
+            )
+        return pulumi.Output.from_input(accounts)
+
+    def ocis_storage(self) -> S3Storage:
+        """The bucket as OCIS's S3 driver is configured with it; the keys stay secret."""
+        bucket = self.settings.bucket
+        return S3Storage(
+            endpoint=bucket.endpoint,
+            region=bucket.region,
+            bucket=bucket.name,
+            access_key=pulumi.Output.secret(self.bucket.access_key_id),
+            secret_key=pulumi.Output.secret(self.bucket.secret_access_key),
+        )
 
     def _summary(self) -> pulumi.Output[dict[str, Any]]:
         settings = self.settings

@@ -13,7 +13,8 @@ In dry-run mode the kubeconfig output is a placeholder that says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -21,6 +22,7 @@ import pulumi
 from hetzner.backup import render_backup_script
 from hetzner.host_config import (
     K3S_UNINSTALL_COMMAND,
+    STALWART_ACCOUNT_COMMAND,
     HostLayout,
     K3sSettings,
     StalwartSettings,
@@ -35,6 +37,7 @@ from hetzner.host_config import (
     render_placeholder_kubeconfig,
     render_sshd_hardening,
     render_stalwart_config,
+    render_stalwart_environment,
     render_stalwart_unit,
     render_unattended_upgrades,
     stalwart_install_command,
@@ -45,6 +48,8 @@ from hetzner.remote.ssh import SshTarget
 DRY_RUN_GROUPS = frozenset({"packages", "k3s", "stalwart", "systemd"})
 DEV_DRY_RUN = frozenset({"k3s", "stalwart", "systemd"})
 DEFAULT_PACKAGES = ("unattended-upgrades", "restic", "curl", "ca-certificates")
+#: the estate's default boxes (`hetzner/settings.py`): backups in Falkenstein, disaster recovery in Helsinki
+DEFAULT_ESTATE_BOXES = ("dezky-backups", "dezky-dr")
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,30 @@ class BackupSettings:
     calendar: str = "*-*-* 03:15:00"
     #: an ssh command restic uses instead of the aliases (a box on a loopback port, in tests)
     sftp_command: str | None = None
+    #: the estate's own record of each box (alias -> {"host", "user"}): fills a box's empty host and user
+    estate_accounts: pulumi.Input[Mapping[str, Mapping[str, str]]] | None = None
+
+    def boxes(self) -> pulumi.Output[tuple[StorageBox, StorageBox]]:
+        """Both boxes, their host and user taken from the estate where the stack gives none."""
+        wanted = (self.storage_box, self.helsinki_box)
+        accounts = pulumi.Output.from_input(self.estate_accounts or {})
+        return accounts.apply(lambda known: tuple(_filled(box, known.get(box.estate_box)) for box in wanted))
+
+
+def _filled(box: StorageBox, account: Mapping[str, str] | None) -> StorageBox:
+    host = box.host or (account or {}).get("host", "")
+    user = box.user or (account or {}).get("user", "")
+    if not host or not user:
+        raise ValueError(f"storage box {box.alias}: no host or user in dezky:host and none from the estate")
+    return replace(box, host=host, user=user)
 
 
 @dataclass(frozen=True)
 class HostBootstrapArgs:
     target: SshTarget
     backup: BackupSettings
-    stalwart_admin_secret_hash: pulumi.Input[str]
+    #: the recovery admin's password Stalwart starts with; the program generates it (GeneratedSecret)
+    stalwart_admin_password: pulumi.Input[str]
     k3s: K3sSettings = field(default_factory=K3sSettings)
     stalwart: StalwartSettings = field(default_factory=StalwartSettings)
     packages: tuple[str, ...] = DEFAULT_PACKAGES
@@ -105,24 +127,26 @@ class CommandStep:
 
 def file_steps(args: HostBootstrapArgs) -> list[FileStep]:
     layout, backup = args.layout, args.backup
-    boxes = (backup.storage_box, backup.helsinki_box)
+    boxes = backup.boxes()
     service, timer = render_backup_units(layout, backup.calendar)
-    plan = backup_plan(layout, *boxes, sftp_command=backup.sftp_command)
-    admin_hash = pulumi.Output.from_input(args.stalwart_admin_secret_hash)
+    plan = backup_plan(layout, backup.storage_box, backup.helsinki_box, sftp_command=backup.sftp_command)
+    admin_password = pulumi.Output.from_input(args.stalwart_admin_password)
     steps = [
         FileStep("sshd-hardening", layout.sshd_dropin, render_sshd_hardening()),
         FileStep("unattended-upgrades", layout.apt_dropin, render_unattended_upgrades()),
         FileStep("k3s-config", layout.k3s_config, render_k3s_config(args.k3s), 0o600),
-        FileStep("stalwart-config", layout.stalwart_config,
-                 admin_hash.apply(lambda h: render_stalwart_config(args.stalwart, layout, h)), 0o600, secret=True),
+        FileStep("stalwart-config", layout.stalwart_config, render_stalwart_config(layout)),
+        FileStep("stalwart-environment", layout.stalwart_environment,
+                 admin_password.apply(lambda p: render_stalwart_environment(args.stalwart, p)), 0o600, secret=True),
         FileStep("stalwart-unit", layout.unit("stalwart.service"), render_stalwart_unit(layout)),
         FileStep("backup-script", layout.backup_script, render_backup_script(plan), 0o755),
         FileStep("backup-service", layout.unit("dezky-backup.service"), service),
         FileStep("backup-timer", layout.unit("dezky-backup.timer"), timer),
         FileStep("backup-password", layout.restic_password,
                  pulumi.Output.from_input(backup.restic_password).apply(lambda p: p + "\n"), 0o600, secret=True),
-        FileStep("backup-ssh-config", layout.ssh_client_dropin, render_backup_ssh_config(layout, boxes)),
-        FileStep("backup-known-hosts", layout.backup_known_hosts, render_known_hosts(boxes)),
+        FileStep("backup-ssh-config", layout.ssh_client_dropin,
+                 boxes.apply(lambda b: render_backup_ssh_config(layout, b))),
+        FileStep("backup-known-hosts", layout.backup_known_hosts, boxes.apply(render_known_hosts)),
     ]  # fmt: skip
     if backup.ssh_private_key is not None:
         key = pulumi.Output.from_input(backup.ssh_private_key).apply(lambda k: k.strip() + "\n")
@@ -151,9 +175,10 @@ def command_steps(args: HostBootstrapArgs) -> list[CommandStep]:
         CommandStep("stalwart-install", "stalwart", stalwart_install_command(args.stalwart, layout),
                     f"rm -rf {layout.stalwart_bin_dir}", after=("packages",)),
         CommandStep("stalwart-service", "systemd",
+                    f"{STALWART_ACCOUNT_COMMAND}\n"
                     "systemctl daemon-reload && systemctl enable stalwart.service && systemctl restart stalwart.service",
                     "systemctl disable --now stalwart.service", after=("stalwart-install",),
-                    reruns_on=("stalwart-config", "stalwart-unit"), units=(stalwart_unit,)),
+                    reruns_on=("stalwart-config", "stalwart-environment", "stalwart-unit"), units=(stalwart_unit,)),
         CommandStep("backup-init", "backup", f"{layout.backup_script} init",
                     after=("packages", "backup-password", "backup-ssh-config", "backup-known-hosts", *key),
                     reruns_on=("backup-script",)),
@@ -187,6 +212,8 @@ class HostBootstrap(pulumi.ComponentResource):
         for step in steps:
             self.commands[step.name] = self._command(name, args, step)
         self.kubeconfig = self._kubeconfig(args)
+        self.dry_run_groups = args.dry_run
+        self.target = args.target
         self.dry_run_steps = sorted(step.name for step in steps if step.group in args.dry_run)
         self.dry_run_log = args.layout.dry_run_log
         self.register_outputs(
@@ -223,12 +250,18 @@ class HostBootstrap(pulumi.ComponentResource):
         return pulumi.Output.secret(stdout.apply(lambda text: text.replace("https://127.0.0.1:6443", server)))
 
 
-def bootstrap_args_from_config(config: pulumi.Config) -> HostBootstrapArgs:
+def bootstrap_args_from_config(
+    config: pulumi.Config,
+    stalwart_admin_password: pulumi.Input[str],
+    estate_accounts: pulumi.Input[Mapping[str, Mapping[str, str]]] | None = None,
+) -> HostBootstrapArgs:
     """From the stack: `dezky:host` (an object: address, sshHostKey, sshPort, sshUser, root, dryRun, k3sVersion,
-    stalwartVersion, stalwartSha256, storageBox and helsinkiBox as StorageBox fields, sftpCommand for boxes
-    that restic must reach through an explicit ssh command, as on loopback) and the secrets
-    `dezky:resticPassword`, `dezky:backupSshPrivateKey` and `dezky:stalwartAdminSecretHash`. The key the
-    bootstrap itself logs in with, `dezky:hostSshPrivateKey`, is read by the providers, never passed here."""
+    stalwartVersion, stalwartSha256, stalwartUrl (a mirror of the release tarball), storageBox and helsinkiBox
+    as StorageBox fields, sftpCommand for boxes that restic must reach through an explicit ssh command, as on
+    loopback) and the secrets `dezky:resticPassword` and `dezky:backupSshPrivateKey`. A box's `host` and `user`
+    may be left out: they come from the estate (`estate_accounts`). Stalwart's admin password is the program's
+    own (`stalwart_admin_password`). The key the bootstrap itself logs in with, `dezky:hostSshPrivateKey`, is
+    read by the providers, never passed here."""
     host = config.require_object("host")
     default_dry_run = sorted(DEV_DRY_RUN) if config.get("environment") == "dev" else []
     return HostBootstrapArgs(
@@ -236,17 +269,27 @@ def bootstrap_args_from_config(config: pulumi.Config) -> HostBootstrapArgs:
             host["address"], int(host.get("sshPort", 22)), host.get("sshUser", "root"), host["sshHostKey"]
         ),
         backup=BackupSettings(
-            storage_box=StorageBox(**host["storageBox"]),
-            helsinki_box=StorageBox(**host["helsinkiBox"]),
+            storage_box=_box(host["storageBox"], DEFAULT_ESTATE_BOXES[0]),
+            helsinki_box=_box(host["helsinkiBox"], DEFAULT_ESTATE_BOXES[1]),
             restic_password=config.require_secret("resticPassword"),
             ssh_private_key=config.get_secret("backupSshPrivateKey"),
             sftp_command=host.get("sftpCommand"),
+            estate_accounts=estate_accounts,
         ),
-        stalwart_admin_secret_hash=config.require_secret("stalwartAdminSecretHash"),
+        stalwart_admin_password=stalwart_admin_password,
         k3s=K3sSettings(version=host.get("k3sVersion", K3sSettings.version), tls_sans=(host["address"],)),
         stalwart=StalwartSettings(
-            host.get("stalwartVersion", StalwartSettings.version), host.get("stalwartSha256", "")
+            host.get("stalwartVersion", StalwartSettings.version),
+            host.get("stalwartSha256", ""),
+            download_url=host.get("stalwartUrl", ""),
         ),
         dry_run=frozenset(host.get("dryRun", default_dry_run)),
         layout=HostLayout().under(host.get("root", "/")),
     )
+
+
+def _box(settings: Mapping[str, Any], estate_box: str) -> StorageBox:
+    """A box of `dezky:host`; camelCase `hostKey` and `estateBox` are taken as well as the field names."""
+    fields = {"host_key": settings.get("hostKey", ""), "estate_box": settings.get("estateBox", estate_box)}
+    given = {key: value for key, value in settings.items() if key not in ("hostKey", "estateBox")}
+    return StorageBox(**{"host": "", "user": "", **fields, **given})

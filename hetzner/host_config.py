@@ -28,10 +28,13 @@ class HostLayout:
     apt_dropin: str = "/etc/apt/apt.conf.d/52dezky-unattended-upgrades"
     k3s_config: str = "/etc/rancher/k3s/config.yaml"
     kubeconfig: str = "/etc/rancher/k3s/k3s.yaml"
-    stalwart_config: str = "/etc/stalwart/config.toml"
+    stalwart_config: str = "/etc/stalwart/config.json"
+    stalwart_environment: str = "/etc/stalwart/stalwart.env"
     stalwart_bin_dir: str = "/opt/stalwart/bin"
     stalwart_data: str = "/var/lib/stalwart"
     ocis_metadata: str = "/var/lib/ocis/storage/users"  # OCIS's STORAGE_USERS_S3NG_ROOT (hostPath)
+    #: where the platform's nightly CronJob leaves Authentik's database dump (k3s/authentik.py DEFAULT_DUMP_DIR)
+    authentik_dumps: str = "/var/backups/dezky/authentik"
     units_dir: str = "/etc/systemd/system"
     backup_script: str = "/usr/local/sbin/dezky-backup"
     backup_dir: str = "/etc/dezky/backup"
@@ -71,15 +74,18 @@ class K3sSettings:
 
 @dataclass(frozen=True)
 class StalwartSettings:
-    version: str = "0.15.5"
+    version: str = "0.16.18"
     #: sha256 of the release tarball; required before the install runs for real
     sha256: str = ""
     hostname: str = "mail.dezky.eu"
-    http_bind: str = "127.0.0.1:8080"  # behind the k3s ingress
     asset: str = "stalwart-x86_64-unknown-linux-gnu.tar.gz"
+    #: where the tarball is fetched instead of the GitHub release (a mirror; a local file in tests)
+    download_url: str = ""
 
     @property
     def url(self) -> str:
+        if self.download_url:
+            return self.download_url
         return f"https://github.com/stalwartlabs/stalwart/releases/download/v{self.version}/{self.asset}"
 
 
@@ -93,6 +99,8 @@ class StorageBox:
     path: str
     port: int = 23
     host_key: str = ""  # `ssh-ed25519 AAAA...`
+    #: the estate's box (`dezky:estate` storageBoxes[].name) whose server and user fill an empty host and user
+    estate_box: str = ""
 
 
 # --- base hardening ----------------------------------------------------------------------------------
@@ -210,23 +218,26 @@ users:
 # --- Stalwart -------------------------------------------------------------------------------------------
 
 
-def render_stalwart_config(stalwart: StalwartSettings, layout: HostLayout, admin_secret_hash: str) -> str:
-    """Stalwart 0.15's TOML: listeners, one RocksDB store for everything, the fallback admin (a hash)."""
-    listeners = {"smtp": ("[::]:25", "smtp", False), "submissions": ("[::]:465", "smtp", True),
-                 "imaptls": ("[::]:993", "imap", True), "http": (stalwart.http_bind, "http", False)}  # fmt: skip
-    lines = [f"# {HEADER}", "[server]", f"hostname = {_toml(stalwart.hostname)}", ""]
-    for name, (bind, protocol, implicit_tls) in listeners.items():
-        lines += [f"[server.listener.{name}]", f"bind = [{_toml(bind)}]", f'protocol = "{protocol}"']
-        lines += ["tls.implicit = true", ""] if implicit_tls else [""]
-    lines += [
-        "[storage]", 'data = "rocksdb"', 'fts = "rocksdb"', 'blob = "rocksdb"', 'lookup = "rocksdb"',
-        'directory = "internal"', "",
-        "[store.rocksdb]", 'type = "rocksdb"', f"path = {_toml(layout.stalwart_data + '/data')}", 'compression = "lz4"', "",
-        "[directory.internal]", 'type = "internal"', 'store = "rocksdb"', "",
-        "[tracer.journal]", 'type = "journal"', 'level = "info"', "enable = true", "",
-        "[authentication.fallback-admin]", 'user = "admin"', f"secret = {_toml(admin_secret_hash)}", "",
-    ]  # fmt: skip
-    return "\n".join(lines)
+def render_stalwart_config(layout: HostLayout) -> str:
+    """Stalwart 0.16's configuration file names only its data store: every other setting lives in that store
+    and is managed through its JMAP API (the tenant providers do that). RocksDB on the host's disk."""
+    store = {"@type": "RocksDb", "path": layout.stalwart_data + "/data"}
+    return json.dumps(store, indent=2) + "\n"
+
+
+def render_stalwart_environment(stalwart: StalwartSettings, admin_password: str) -> str:
+    """The service's environment: its host name and the recovery admin, whose password the program generated
+    and also hands to the tenant providers (HTTP Basic `admin:<password>` on `/jmap`)."""
+    return (
+        f"# {HEADER}\n"
+        f"STALWART_HOSTNAME={_systemd_quoted(stalwart.hostname)}\n"
+        f"STALWART_RECOVERY_ADMIN={_systemd_quoted('admin:' + admin_password)}\n"
+    )
+
+
+def _systemd_quoted(value: str) -> str:
+    # EnvironmentFile= takes a double-quoted value with backslash escapes.
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _toml(value: str) -> str:
@@ -235,8 +246,8 @@ def _toml(value: str) -> str:
 
 
 def render_stalwart_unit(layout: HostLayout) -> str:
-    # The config holds a secret and stays root-only (0600): systemd hands the service a private copy through
-    # LoadCredential, so the unprivileged stalwart user never needs read access to /etc/stalwart.
+    # The environment file holds the recovery admin's password and stays root-only (0600): systemd reads it
+    # before it drops to the unprivileged stalwart user, who never needs read access to /etc/stalwart.
     return f"""# {HEADER}
 [Unit]
 Description=Stalwart mail server (dezky)
@@ -247,8 +258,8 @@ After=network-online.target
 Type=simple
 User=stalwart
 Group=stalwart
-LoadCredential=config.toml:{layout.stalwart_config}
-ExecStart={layout.stalwart_bin_dir}/stalwart --config=${{CREDENTIALS_DIRECTORY}}/config.toml
+EnvironmentFile={layout.stalwart_environment}
+ExecStart={layout.stalwart_bin_dir}/stalwart --config={layout.stalwart_config}
 StateDirectory=stalwart
 StateDirectoryMode=0700
 ReadWritePaths={layout.stalwart_data}
@@ -268,11 +279,10 @@ WantedBy=multi-user.target
 
 
 def stalwart_install_command(stalwart: StalwartSettings, layout: HostLayout) -> str:
+    """Fetch the release tarball, refuse it unless its sha256 is the pinned one, unpack the binary, run it."""
     digest = stalwart.sha256 or "UNSET-set-dezky:stalwartSha256"
     return (
         "set -euo pipefail\n"
-        "id stalwart >/dev/null 2>&1 || useradd --system --home-dir /var/lib/stalwart "
-        "--shell /usr/sbin/nologin stalwart\n"
         "tarball=$(mktemp)\ntrap 'rm -f \"$tarball\"' EXIT\n"
         f'curl -sfL --retry 3 -o "$tarball" {shlex.quote(stalwart.url)}\n'
         f'echo "{digest}  $tarball" | sha256sum --check --strict --quiet\n'
@@ -282,16 +292,20 @@ def stalwart_install_command(stalwart: StalwartSettings, layout: HostLayout) -> 
     )
 
 
+STALWART_ACCOUNT_COMMAND = "id stalwart >/dev/null 2>&1 || useradd --system --home-dir /var/lib/stalwart --shell /usr/sbin/nologin stalwart"
+
+
 # --- backups --------------------------------------------------------------------------------------------
 
 
 def backup_plan(
     layout: HostLayout, main: StorageBox, dr: StorageBox, sftp_command: str | None = None
 ) -> BackupPlan:
-    """Stalwart's data, OCIS's metadata root, and the k3s and Authentik dumps, to the box, copied to Helsinki."""
+    """Stalwart's data, OCIS's metadata root, Authentik's database dump (made in the cluster half an hour
+    before) and the k3s snapshot, to the box, copied to Helsinki."""
     password = layout.restic_password
     return BackupPlan(
-        sources=(layout.stalwart_data, layout.ocis_metadata),
+        sources=(layout.stalwart_data, layout.ocis_metadata, layout.authentik_dumps),
         staging=layout.backup_staging,
         repository=Repository(f"sftp:{main.alias}:{main.path}", password, sftp_command),
         dr_repository=Repository(f"sftp:{dr.alias}:{dr.path}", password, sftp_command),
@@ -300,14 +314,7 @@ def backup_plan(
 
 
 def default_dumps() -> tuple[Dump, ...]:
-    return (
-        Dump("k3s", 'k3s etcd-snapshot save --dir "$DUMP_DIR" --name dezky-nightly'),
-        Dump(
-            "authentik",
-            "k3s kubectl --namespace authentik exec statefulset/authentik-postgresql -- "
-            'pg_dump --username authentik --format custom authentik > "$DUMP_DIR/authentik.pgdump"',
-        ),
-    )
+    return (Dump("k3s", 'k3s etcd-snapshot save --dir "$DUMP_DIR" --name dezky-nightly'),)
 
 
 def render_backup_units(layout: HostLayout, calendar: str = "*-*-* 03:15:00") -> tuple[str, str]:

@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.emulators.robot",
     "tests.emulators.storage_box",
+    "tests.fixtures.kubernetes",
 ]
 
 

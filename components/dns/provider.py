@@ -7,6 +7,7 @@ not stored in the state.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,13 @@ from components.dns.backend import DnsBackend, RRset
 
 # Records a DNS server puts into every zone it creates: deleting a zone that holds only these loses nothing.
 ZONE_OWN_TYPES = frozenset({"SOA", "NS"})
-SUPPORTED_TYPES = frozenset({"A", "AAAA", "CAA", "CNAME", "MX", "SRV", "TXT"})
+SUPPORTED_TYPES = frozenset({"A", "AAAA", "CAA", "CNAME", "MX", "NS", "SRV", "TXT"})
+# Who answers for a zone when the stack does not say (`dezky:dnsNameservers`): ours for PowerDNS; for Hetzner
+# the set its API reports as `authoritative_nameservers.assigned` for every zone.
+DEFAULT_NAMESERVERS = {
+    "powerdns": ("ns1.dezky.eu", "ns2.dezky.eu"),
+    "hetzner": ("hydrogen.ns.hetzner.com", "oxygen.ns.hetzner.com", "helium.ns.hetzner.de"),
+}
 _LABELS = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+\.[a-z0-9-]+$")
 
 
@@ -37,12 +44,33 @@ def dns_settings_from_config(config: Any) -> DnsSettings:
     backend = config.get("dezky:dnsBackend") or "powerdns"
     if backend == "powerdns":
         return DnsSettings(
-            "powerdns", config.require("dezky:powerdnsUrl"), config.require("dezky:powerdnsApiKey")
+            "powerdns",
+            config.require("dezky:powerdnsUrl"),
+            config.require("dezky:powerdnsApiKey"),
+            nameservers_from_config(backend, config.get("dezky:dnsNameservers")),
         )
     if backend == "hetzner":
         endpoint = config.get("dezky:hetznerDnsEndpoint") or "https://api.hetzner.cloud/v1"
         return DnsSettings("hetzner", endpoint, config.require("dezky:hetznerToken"))
     raise ValueError(f"dezky:dnsBackend must be powerdns or hetzner, not {backend!r}")
+
+
+def nameservers_from_config(backend: str, raw: str | list[str] | None) -> tuple[str, ...]:
+    """`dezky:dnsNameservers` (a list of host names, as the stack's YAML holds it: JSON here), else the backend's
+    default. PowerDNS names them in every zone it creates; the platform zone delegates tenants' zones to them."""
+    if raw is None or raw == "":
+        return DEFAULT_NAMESERVERS.get(backend, DEFAULT_NAMESERVERS["powerdns"])
+    try:
+        names = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        names = None
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(n, str) and _LABELS.match(n) for n in names)
+    ):
+        raise ValueError(f"dezky:dnsNameservers must be a list of lowercase host names, not {raw!r}")
+    return tuple(names)
 
 
 def open_backend(settings: DnsSettings) -> DnsBackend:
@@ -147,6 +175,10 @@ class RRsetProvider(_DnsProvider):
             )
         if name != zone and not name.endswith("." + zone):
             failures.append(CheckFailure("name", f"`{name}` is outside the zone `{zone}`"))
+        if type_ == "NS" and name == zone:
+            failures.append(
+                CheckFailure("type", f"the NS records of `{zone}` itself are the DNS server's own")
+            )
         if not props.get("records"):
             failures.append(CheckFailure("records", "an RRset needs at least one record"))
         ttl = props.get("ttl")

@@ -24,6 +24,8 @@ from dezky.tenants.model import Tenant, normalise_domain
 
 # Hosts the ingress serves under the tenant's platform subdomain; "@" is the subdomain itself.
 WEB_HOSTS = ("@", "portal", "files", "mail", "office")
+# Hosts the ingress serves in the platform's own zone: Authentik, OCIS, Collabora; "@" is the domain itself.
+PLATFORM_HOSTS = ("@", "id", "files", "office")
 MX_PREFERENCE = 10
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _SELECTOR = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
@@ -147,6 +149,60 @@ def mail_domain_rrsets(domain: str, platform: DnsPlatform, dkim_keys: Sequence[D
         _rrset(domain, "autodiscover", "CNAME", ttl, web),
         *_service_rrsets(domain, mx, web, ttl),
     ]
+
+
+def platform_zone_rrsets(
+    domain: str, platform: DnsPlatform, delegated: Iterable[str], nameservers: Sequence[str]
+) -> tuple[RRset, ...]:
+    """The platform's own zone: its web hosts and mail host at the ingress, the records it needs as a mail
+    domain (DKIM aside: its keys are not ours to know here), the authorisation for tenants' DMARC reports,
+    and an NS delegation to `nameservers` for each of `delegated` (tenants' platform subdomains) inside it.
+
+    Ordered apex first, then by name and type. A delegated name that is also one of the platform's hosts
+    would hide that host and raises ValueError; delegated names outside the zone are not ours to delegate.
+    """
+    domain = normalise_domain(domain)
+    hosts = sorted({*PLATFORM_HOSTS, *_hosts_inside(domain, platform.mail_host, platform.web_host)})
+    children = sorted({name for name in map(normalise_domain, delegated) if name.endswith(f".{domain}")})
+    shadowed = [name for name in children if _relative(domain, name) in hosts]
+    if shadowed:
+        raise ValueError(f"{', '.join(shadowed)} cannot be delegated: the platform serves that host itself")
+    if children and not nameservers:
+        raise ValueError("delegating the tenants' zones needs at least one nameserver")
+    ipv4 = str(ipaddress.IPv4Address(platform.ingress_ipv4))
+    ipv6 = str(ipaddress.IPv6Address(platform.ingress_ipv6))
+    rrsets = [
+        *(
+            _rrset(domain, host, type_, platform.ttl, ip)
+            for host in hosts
+            for type_, ip in (("A", ipv4), ("AAAA", ipv6))
+        ),
+        *mail_domain_rrsets(domain, platform),
+        *_dmarc_report_authorisation(domain, platform),
+        *(
+            _rrset(domain, _relative(domain, child), "NS", platform.ttl, *map(_target, nameservers))
+            for child in children
+        ),
+    ]
+    return _ordered(_merged(rrsets), (domain,))
+
+
+def _hosts_inside(domain: str, *names: str) -> list[str]:
+    return [_relative(domain, name) for name in map(normalise_domain, names) if name.endswith(f".{domain}")]
+
+
+def _relative(domain: str, name: str) -> str:
+    return "@" if name == domain else name.removesuffix(f".{domain}")
+
+
+def _dmarc_report_authorisation(domain: str, platform: DnsPlatform) -> list[RRset]:
+    """`*._report._dmarc` (RFC 7489 section 7.1) when the report address is in this zone: receivers then
+    send tenants' aggregate reports to it although it is outside the tenants' own domains."""
+    rua_domain = normalise_domain(platform.dmarc_rua.rsplit("@", 1)[-1])
+    if rua_domain != domain and not rua_domain.endswith(f".{domain}"):
+        return []
+    host = "*._report._dmarc" if rua_domain == domain else f"*._report._dmarc.{_relative(domain, rua_domain)}"
+    return [_rrset(domain, host, "TXT", platform.ttl, "v=DMARC1")]
 
 
 def _service_rrsets(domain: str, mx: str, web: str, ttl: int) -> list[RRset]:

@@ -11,6 +11,7 @@ Requests go through `components.common.http.send`, so timeouts and retries match
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, cast
@@ -80,19 +81,43 @@ class SetErrorBody(TypedDict, total=False):
     objectId: Any  # {"object": "Account", "id": "k"}: the object a primaryKeyViolation clashes with
 
 
+#: the account Stalwart 0.16 gives the credential in `STALWART_RECOVERY_ADMIN=admin:<password>`
+RECOVERY_ADMIN = "admin"
+
+
 @dataclass(frozen=True)
 class StalwartSettings:
+    """`token` is an API key (`API_...`, sent as a bearer); `admin_password` is the recovery admin's password
+    (sent as HTTP Basic), the credential the program generates and gives the host's Stalwart at its start."""
+
     url: str
-    token: str = field(repr=False)
+    token: str = field(default="", repr=False)
     timeout: float = 10.0
     #: how long to wait for the DKIM keys the server generates after a domain is created
     dkim_wait: float = 120.0
     poll_interval: float = 1.0
+    admin_password: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.token and not self.admin_password:
+            raise ValueError("Stalwart needs dezky:stalwartToken (an API key) or dezky:stalwartAdminPassword")
+
+    @property
+    def authorization(self) -> str:
+        if self.admin_password:
+            pair = f"{RECOVERY_ADMIN}:{self.admin_password}".encode()
+            return "Basic " + base64.b64encode(pair).decode()
+        return f"Bearer {self.token}"
 
 
 def settings_from_config(config: Any) -> StalwartSettings:
-    """From the provider's configure request: `dezky:stalwartUrl` and the secret `dezky:stalwartToken`."""
-    return StalwartSettings(config.require("dezky:stalwartUrl"), config.require("dezky:stalwartToken"))
+    """From the provider's configure request: `dezky:stalwartUrl` and either the secret `dezky:stalwartToken`
+    or the secret `dezky:stalwartAdminPassword` (the platform connection passes the generated one)."""
+    return StalwartSettings(
+        config.require("dezky:stalwartUrl"),
+        config.get("dezky:stalwartToken") or "",
+        admin_password=config.get("dezky:stalwartAdminPassword") or "",
+    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +166,7 @@ class StalwartClient(ApiClient):
             service=SERVICE,
             error_message=_problem_detail,
             shown={},
-            headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"},
+            headers={"Authorization": settings.authorization, "Accept": "application/json"},
             timeout=settings.timeout,
             transport=transport,
         )
@@ -342,7 +367,10 @@ def _problem_detail(response: httpx.Response) -> str:
     head = problem.get("title") or "" if kind == "about:blank" else kind  # about:blank: the title says it
     text = f"{head}: {problem.get('detail') or problem.get('title') or ''}".strip(": ")
     if response.status_code == 401:
-        text += " (dezky:stalwartToken must be an API key of a Stalwart account, API_..., not a password)"
+        text += (
+            " (dezky:stalwartToken must be an API key of a Stalwart account, API_..., not a password;"
+            " or dezky:stalwartAdminPassword the recovery admin's password)"
+        )
     return text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,9 +23,14 @@ from tests.emulators import stalwart as stalwart_emulator
 from tests.emulators.authentik import AuthentikEmulator
 from tests.emulators.loopback import LoopbackServer
 from tests.emulators.ocis import OcisEmulator
+from tests.emulators.robot import PASSWORD, USER
+from tests.emulators.robot_state import SERVER_IPV4, SERVER_IPV6_NET, SERVER_NUMBER
 from tests.emulators.stalwart import StalwartEmulator
+from tests.emulators.storage_box import TOKEN as STORAGE_BOX_TOKEN
 from tests.fixtures.counting_proxy import CountingProxy, counting_proxy
+from tests.fixtures.openssh import OpenSshServer
 from tests.fixtures.powerdns import PowerDnsServer
+from tests.hetzner.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
 
 
 @dataclass
@@ -120,6 +126,43 @@ def services_config(
         "dezky:ocisUrl": auto.ConfigValue(ocis.url),
         "dezky:ocisUser": auto.ConfigValue(ocis_emulator.USER),
         "dezky:ocisToken": auto.ConfigValue(ocis_emulator.APP_TOKEN, secret=True),
+    }
+
+
+def estate_config(
+    openssh: OpenSshServer, sandbox: Path, s3_endpoint: str, robot_url: str, storage_box_url: str, restic: str
+) -> dict[str, auto.ConfigValue]:
+    """A dev stack's estate on local stand-ins: Robot and the Storage Box API emulators, moto's S3, and the
+    local sshd as the AX41 (files under `sandbox`) and as both Storage Boxes (restic over SFTP)."""
+    boxes = {
+        alias: {"alias": alias, "host": openssh.host, "user": openssh.user, "path": f"{sandbox}/boxes/{alias}",
+                "port": openssh.port, "host_key": openssh.known_hosts_line}
+        for alias in ("storagebox", "helsinki")
+    }  # fmt: skip
+    estate = {
+        "robotServerNumber": SERVER_NUMBER, "ipv4": SERVER_IPV4, "ipv6": f"{SERVER_IPV6_NET}2",
+        "ptr": "mail.dezky.eu", "adminNetworks": ["198.51.100.0/24"],
+        "bucket": {"name": "dezky-ocis", "region": "fsn1", "endpoint": s3_endpoint},
+        "protect": False,  # the test stack is thrown away; prod keeps the default
+    }  # fmt: skip
+    host = {
+        "address": openssh.host, "sshPort": openssh.port, "sshUser": openssh.user,
+        "sshHostKey": openssh.known_hosts_line, "root": str(sandbox), "storageBox": boxes["storagebox"],
+        "helsinkiBox": boxes["helsinki"], "sftpCommand": openssh.ssh_command() + " -s sftp",
+    }  # fmt: skip
+    secret = {
+        "robotUser": USER, "robotPassword": PASSWORD, "hetznerToken": STORAGE_BOX_TOKEN,
+        "s3AccessKey": S3_ACCESS_KEY, "s3SecretKey": S3_SECRET_KEY, "hostSshPrivateKey": openssh.private_key,
+        "backupSshPrivateKey": openssh.private_key, "resticPassword": restic,
+    }  # fmt: skip
+    return {
+        "dezky:estate": auto.ConfigValue(json.dumps(estate)),
+        "dezky:host": auto.ConfigValue(json.dumps(host)),
+        "dezky:robotEndpoint": auto.ConfigValue(robot_url),
+        "dezky:storageBoxEndpoint": auto.ConfigValue(storage_box_url),
+        "dezky:s3AddressingStyle": auto.ConfigValue("path"),
+        "dezky:estatePollSeconds": auto.ConfigValue("0.01"),
+        **{f"dezky:{key}": auto.ConfigValue(value, secret=True) for key, value in secret.items()},
     }
 
 

@@ -8,26 +8,24 @@ lands in the Authentik emulator. The tests run in order on one stack.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
 
 from dezky.engine import runner
-from tests.e2e.conftest import Project, make_project
+from tests.e2e.conftest import Project, estate_config, make_project
 from tests.emulators import authentik as authentik_emulator
-from tests.emulators.robot import PASSWORD, USER
-from tests.emulators.robot_state import SERVER_IPV4, SERVER_IPV6_NET, SERVER_NUMBER
+from tests.emulators.robot import PASSWORD
+from tests.emulators.robot_state import SERVER_IPV4, SERVER_NUMBER
 from tests.emulators.storage_box import TOKEN
 from tests.fixtures.openssh import OpenSshServer
-from tests.hetzner.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
+from tests.hetzner.conftest import S3_SECRET_KEY
 
 pytestmark = pytest.mark.engine
 
 STACK = "dev.estate"
 RESTIC_PASSWORD = "restic-password-for-the-estate-e2e"
-ADMIN_HASH = "$6$e2e$not-a-real-admin-hash"
 
 
 @pytest.fixture(scope="module")
@@ -43,46 +41,12 @@ def estate_project(
     sandbox = base / "host"
     for server in (robot_session, storage_box_session, authentik_server):
         server.emulator.reset()
-    boxes = {
-        alias: {"alias": alias, "host": openssh.host, "user": openssh.user, "path": f"{sandbox}/boxes/{alias}",
-                "port": openssh.port, "host_key": openssh.known_hosts_line}
-        for alias in ("storagebox", "helsinki")
-    }  # fmt: skip
-    estate = {
-        "robotServerNumber": SERVER_NUMBER,
-        "ipv4": SERVER_IPV4,
-        "ipv6": f"{SERVER_IPV6_NET}2",
-        "ptr": "mail.dezky.eu",
-        "adminNetworks": ["198.51.100.0/24"],
-        "bucket": {"name": "dezky-ocis", "region": "fsn1", "endpoint": moto_s3_session},
-        "protect": False,  # the test stack is thrown away; prod keeps the default
-    }
-    host = {
-        "address": openssh.host,
-        "sshPort": openssh.port,
-        "sshUser": openssh.user,
-        "sshHostKey": openssh.known_hosts_line,
-        "root": str(sandbox),
-        "storageBox": boxes["storagebox"],
-        "helsinkiBox": boxes["helsinki"],
-        "sftpCommand": openssh.ssh_command() + " -s sftp",
-    }
-    secret = {
-        "robotUser": USER, "robotPassword": PASSWORD, "hetznerToken": TOKEN, "s3AccessKey": S3_ACCESS_KEY,
-        "s3SecretKey": S3_SECRET_KEY, "hostSshPrivateKey": openssh.private_key, "backupSshPrivateKey":
-        openssh.private_key, "resticPassword": RESTIC_PASSWORD, "stalwartAdminSecretHash": ADMIN_HASH,
-        "authentikToken": authentik_emulator.TOKEN,
-    }  # fmt: skip
     config = {
-        "dezky:estate": auto.ConfigValue(json.dumps(estate)),
-        "dezky:host": auto.ConfigValue(json.dumps(host)),
-        "dezky:robotEndpoint": auto.ConfigValue(robot_session.emulator.url),
-        "dezky:storageBoxEndpoint": auto.ConfigValue(storage_box_session.emulator.url),
-        "dezky:s3AddressingStyle": auto.ConfigValue("path"),
-        "dezky:estatePollSeconds": auto.ConfigValue("0.01"),
+        **estate_config(openssh, sandbox, moto_s3_session, robot_session.emulator.url,
+                        storage_box_session.emulator.url, RESTIC_PASSWORD),
         "dezky:authentikUrl": auto.ConfigValue(authentik_server.emulator.url),
-        **{f"dezky:{key}": auto.ConfigValue(value, secret=True) for key, value in secret.items()},
-    }
+        "dezky:authentikToken": auto.ConfigValue(authentik_emulator.TOKEN, secret=True),
+    }  # fmt: skip
     project = make_project(base, {}, tenants=[])
     project.stack(STACK).set_all_config(
         {"dezky:tenantsDir": auto.ConfigValue(str(project.tenants_dir)), **config}, path=True
@@ -127,9 +91,12 @@ def test_second_up_of_the_estate_changes_nothing(estate_project: tuple[Project, 
 
 
 def test_the_estate_stack_keeps_its_secrets_out_of_the_state(estate_project: tuple[Project, Path]) -> None:
-    project, _ = estate_project
+    project, sandbox = estate_project
     state = next((project.work_dir / ".state" / ".pulumi" / "stacks").rglob(f"{STACK}.json")).read_text()
+    environment = (sandbox / "etc/stalwart/stalwart.env").read_text()
+    generated = environment.split('STALWART_RECOVERY_ADMIN="admin:', 1)[1].split('"', 1)[0]
 
-    for secret in (RESTIC_PASSWORD, ADMIN_HASH, PASSWORD, TOKEN, S3_SECRET_KEY, authentik_emulator.TOKEN):
+    assert len(generated) == 40  # the program made Stalwart's admin password and wrote it to the host only
+    for secret in (RESTIC_PASSWORD, generated, PASSWORD, TOKEN, S3_SECRET_KEY, authentik_emulator.TOKEN):
         assert secret not in state
     assert runner.preview(STACK, project.options).change_summary.get("same")

@@ -23,7 +23,7 @@ import copy
 import functools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -202,6 +202,9 @@ class AuthentikEmulator(SpecCheckedEmulator):
     def _reset_state(self) -> None:
         self.instance = AuthentikInstance()
         self.retry_after = "1"
+        #: the API tokens the instance takes, read at each request: `TOKEN`, or (a test's choice) the one
+        #: `AUTHENTIK_BOOTSTRAP_TOKEN` gave it at its first start, read from the Secret the platform applied
+        self.accepted_tokens: Callable[[], Collection[str]] = lambda: (TOKEN,)
 
     def fail_next(self, method: str, path_pattern: str, kind: str, times: int = 1) -> None:
         """The next `times` METHOD calls to a path matching the glob (below `/api/v3`) fail so: `429` (with
@@ -249,7 +252,8 @@ class AuthentikEmulator(SpecCheckedEmulator):
         authorization = request.parameters.header.get("Authorization")
         if not authorization:
             raise Rejected(403, {"detail": "Authentication credentials were not provided."}, invalid=True)
-        if authorization != f"Bearer {TOKEN}":
+        scheme, _, token = authorization.partition(" ")
+        if scheme != "Bearer" or token not in self.accepted_tokens():
             raise Rejected(403, {"detail": "Token invalid/expired"}, invalid=True)
         verdict = check_request(self.openapi, request)
         if verdict.problem == "unknown_path":

@@ -28,6 +28,7 @@ import fnmatch
 import functools
 import json
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,9 @@ __all__ = ["TOKEN", "Call", "EmulatorBug", "InvalidRequest", "StalwartEmulator"]
 # Bearer accepts only an API key of an account (`x:ApiKey/set` answers one, `API_` and URL-safe base64 of the
 # account id, the key's id and random bytes); a password or any other string is refused with 401.
 TOKEN = "API_AQAAAAEAAAB0ZXN0LWVtdWxhdG9yLWtleS0wMDAx"
+# The recovery admin Stalwart 0.16 takes from `STALWART_RECOVERY_ADMIN=admin:<password>` at its start signs in
+# with HTTP Basic on `/jmap` as well; a wrong password is the same 401.
+RECOVERY_ADMIN = ("admin", "emulator-recovery-admin-password")
 QUERY_MAX_RESULTS = 5000  # the server's `queryMaxResults` default
 MAX_OBJECTS_IN_GET = 500  # `maxObjectsInGet`: a longer `ids` is refused with `requestTooLarge`
 _CLIENT_MISTAKES = frozenset({
@@ -91,6 +95,11 @@ class StalwartEmulator(RecordingEmulator):
         self.requests = 0
         self.lost_replies: list[list[Any]] = []
         self.dkim_tasks_paused = False  # True: DKIM keys of new domains are not generated until unpaused
+        #: the recovery admin the server was started with, read at each request (a test may point it at the
+        #: environment file the host bootstrap wrote, as the real service reads it at its start)
+        self.recovery_admin: Callable[[], tuple[str, str] | None] = lambda: RECOVERY_ADMIN
+        #: the API keys of accounts it takes as bearers (a test of generated credentials takes none)
+        self.api_keys: Callable[[], Collection[str]] = lambda: (TOKEN,)
 
     # --- what tests read and order -------------------------------------------------------------------
 
@@ -175,7 +184,7 @@ class StalwartEmulator(RecordingEmulator):
             return self._session(headers)
         if method != "POST" or target.split("?")[0] != "/jmap":
             return Reply(404, _problem(404, "Not Found", f"{method} {target} is not served here"))
-        if headers.get("Authorization") != f"Bearer {TOKEN}":
+        if not self._authorized(headers.get("Authorization") or ""):
             self.invalid_requests.append(InvalidRequest("request", {"type": "unauthorized", "detail": ""}))
             return Reply(401, _problem(401, "Unauthorized", "You have to authenticate first."), _CHALLENGE)
         try:
@@ -192,6 +201,15 @@ class StalwartEmulator(RecordingEmulator):
         for name, arguments, call_id in request["methodCalls"]:
             responses.append(self._method(name, arguments, call_id, request["using"], responses))
         return Reply(200, {"methodResponses": responses, "sessionState": "e0"})
+
+    def _authorized(self, authorization: str) -> bool:
+        scheme, _, credential = authorization.partition(" ")
+        if scheme == "Bearer":
+            return credential in self.api_keys()
+        recovery = self.recovery_admin()
+        if recovery is None or not authorization.startswith("Basic "):
+            return False
+        return authorization == "Basic " + base64.b64encode(":".join(recovery).encode()).decode()
 
     def _session(self, headers: Headers) -> Reply:
         """A user signing in with its password (HTTP Basic): 200, 401 for a wrong one, 403 once the account
@@ -268,9 +286,13 @@ class StalwartEmulator(RecordingEmulator):
         ascending = self._ascending(arguments.get("sort"))
         filters = self._filters(object_name)
         conditions = arguments.get("filter") or {}
-        unknown = [key for key in conditions if key not in filters] if isinstance(conditions, dict) else ["filter"]
+        unknown = (
+            [key for key in conditions if key not in filters] if isinstance(conditions, dict) else ["filter"]
+        )
         if unknown:
-            raise MethodError("unsupportedFilter", f"Filter on property {unknown[0]} is not supported or invalid")
+            raise MethodError(
+                "unsupportedFilter", f"Filter on property {unknown[0]} is not supported or invalid"
+            )
         text_fields = {key for key, kind in filters.items() if kind == "text"}
         ids = sorted(self.state.query(object_name, conditions, text_fields), key=lambda i: int(i, 16))
         position, limit = arguments.get("position"), arguments.get("limit")

@@ -1,4 +1,5 @@
-"""The real Pulumi engine applies `HostBootstrap` to the local sshd: files for real, k3s and systemd in dry run.
+"""The real Pulumi engine applies `HostBootstrap` to the local sshd: files and Stalwart's install for real,
+k3s and systemd in dry run.
 
 The stack runs an inline program of its own, so these tests reach every step of the bootstrap on their own;
 the platform's program bootstraps the same host from `dezky:host` (`tests/e2e/test_estate_end_to_end.py`).
@@ -8,34 +9,43 @@ drift seen by refresh and repaired, destroy.
 What runs for real on this machine: every file write and its read-back, the package check (`dpkg-query`, no
 install needed once `scripts/install-system-packages` ran), `sshd -t` on the hardening drop-in, `apt-config` on
 the unattended-upgrades drop-in, `bash -n` of every command, `systemd-analyze verify` of the units, and the
-backup script's `init`, which creates both restic repositories over SFTP. What is recorded, not run: the k3s
-installer and uninstaller, reading the kubeconfig, the Stalwart download, and every `systemctl`.
+backup script's `init`, which creates both restic repositories over SFTP, and Stalwart's install: download
+(a stand-in release tarball, `tests/fixtures/stalwart_standin.py`), sha256 check, unpack and `--version`; the
+test then starts the installed binary with the environment file the bootstrap wrote and signs in with the
+admin password the program generated. What is recorded, not run: the k3s installer and uninstaller, reading
+the kubeconfig, the Stalwart system account, and every `systemctl`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import shlex
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pulumi
 import pytest
 from pulumi import automation as auto
 
+from components.common.generated import GeneratedSecret
 from dezky.engine.workspace import TOOLS_BIN, StackName, engine_env, pulumi_command
 from hetzner.host import DEV_DRY_RUN, BackupSettings, HostBootstrap, HostBootstrapArgs
-from hetzner.host_config import HostLayout, StorageBox
+from hetzner.host_config import HostLayout, StalwartSettings, StorageBox
+from hetzner.remote.ssh import connect
 from tests.fixtures.openssh import OpenSshServer
+from tests.fixtures.stalwart_standin import VERSION, StandinRelease, build_standin_release
 
 pytestmark = pytest.mark.engine
 
 RESTIC_PASSWORD = "restic-password-for-the-e2e-only"
-ADMIN_HASH = "$6$e2e$not-a-real-admin-hash"
 RECORDED = {
     "k3s-install",
     "kubeconfig",
-    "stalwart-install",
     "stalwart-service",
     "sshd-reload",
     "backup-timer",
@@ -62,9 +72,10 @@ class HostStack:
         return (self.state_dir / ".pulumi" / "stacks" / "dezky-host-e2e" / "dev.json").read_text()
 
 
-def bootstrap_program(openssh: OpenSshServer, sandbox: Path):
+def bootstrap_program(openssh: OpenSshServer, sandbox: Path, release: StandinRelease):
     def program() -> None:
         config = pulumi.Config("dezky")
+        admin = GeneratedSecret("stalwart-admin", "Stalwart's recovery admin password")
         boxes = [
             StorageBox(alias, openssh.host, openssh.user, f"{sandbox}/boxes/{alias}", openssh.port,
                        openssh.known_hosts_line)
@@ -78,11 +89,14 @@ def bootstrap_program(openssh: OpenSshServer, sandbox: Path):
                 ssh_private_key=config.require_secret("hostSshPrivateKey"),
                 sftp_command=openssh.ssh_command() + " -s sftp",
             ),
-            stalwart_admin_secret_hash=config.require_secret("stalwartAdminSecretHash"),
-            dry_run=DEV_DRY_RUN,
+            stalwart_admin_password=admin.value,
+            stalwart=StalwartSettings(sha256=release.sha256, download_url=release.url),
+            dry_run=DEV_DRY_RUN - {"stalwart"},
             layout=HostLayout().under(str(sandbox)),
         )
         host = HostBootstrap("ax41", args)
+        pulumi.export("stalwart_admin_password", admin.value)
+        pulumi.export("stalwart_version", host.commands["stalwart-install"].stdout)
         pulumi.export("kubeconfig", host.kubeconfig)
         pulumi.export("dry_run_steps", host.dry_run_steps)
 
@@ -99,7 +113,7 @@ def host_stack(openssh: OpenSshServer, tmp_path_factory: pytest.TempPathFactory)
     env = engine_env(StackName("dev"), base / "state")
     workspace = auto.LocalWorkspace(
         work_dir=str(work_dir),
-        program=bootstrap_program(openssh, sandbox),
+        program=bootstrap_program(openssh, sandbox, build_standin_release(base)),
         env_vars=env,
         pulumi_command=pulumi_command(),
         pulumi_home=env["PULUMI_HOME"],
@@ -110,7 +124,6 @@ def host_stack(openssh: OpenSshServer, tmp_path_factory: pytest.TempPathFactory)
         {
             "dezky:hostSshPrivateKey": auto.ConfigValue(openssh.private_key, secret=True),
             "dezky:resticPassword": auto.ConfigValue(RESTIC_PASSWORD, secret=True),
-            "dezky:stalwartAdminSecretHash": auto.ConfigValue(ADMIN_HASH, secret=True),
         }
     )
     yield HostStack(stack, sandbox, HostLayout().under(str(sandbox)), base / "state")
@@ -127,12 +140,57 @@ def test_first_up_writes_every_file_runs_the_checks_and_records_k3s_and_systemd(
     assert oct(Path(layout.restic_password).stat().st_mode & 0o777) == "0o600"
     assert oct(Path(layout.backup_script).stat().st_mode & 0o777) == "0o755"
     assert Path(layout.restic_password).read_text() == RESTIC_PASSWORD + "\n"
-    assert ADMIN_HASH in Path(layout.stalwart_config).read_text()
+    password = result.outputs["stalwart_admin_password"]
+    assert password.secret and len(password.value) == 40
+    assert (
+        f'STALWART_RECOVERY_ADMIN="admin:{password.value}"' in Path(layout.stalwart_environment).read_text()
+    )
+    assert oct(Path(layout.stalwart_environment).stat().st_mode & 0o777) == "0o600"
+    assert result.outputs["stalwart_version"].value.strip() == f"stalwart {VERSION} (dezky test stand-in)"
     # the backup script's `init` ran for real: both repositories exist on the SFTP server
     assert (host_stack.sandbox / "boxes" / "storagebox" / "config").is_file()
     assert (host_stack.sandbox / "boxes" / "helsinki" / "config").is_file()
     kubeconfig = result.outputs["kubeconfig"]
     assert kubeconfig.secret and kubeconfig.value.startswith("# DRY RUN PLACEHOLDER")
+
+
+def test_installed_stalwart_answers_the_generated_admin_password_and_refuses_another(
+    host_stack: HostStack, openssh: OpenSshServer
+):
+    layout = host_stack.layout
+    password = host_stack.stack.outputs()["stalwart_admin_password"].value
+    port = _free_port()
+    start = (
+        f"set -a; . {shlex.quote(layout.stalwart_environment)}; set +a; STALWART_STANDIN_PORT={port} "
+        f"nohup {layout.stalwart_bin_dir}/stalwart --config={layout.stalwart_config} >/dev/null 2>&1 & echo $!"
+    )
+    with connect(openssh.target, openssh.credentials) as ssh:
+        pid = ssh.exec(start).stdout.strip()
+    try:
+        answers = [_jmap(port, ("admin", password)), _jmap(port, ("admin", "not-the-password"))]
+    finally:
+        with connect(openssh.target, openssh.credentials) as ssh:
+            ssh.exec(f"kill {pid}")
+
+    assert answers == [200, 401]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _jmap(port: int, auth: tuple[str, str]) -> int:
+    body = {"using": ["urn:ietf:params:jmap:core"], "methodCalls": [["x:Domain/query", {}, "q"]]}
+    header = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    for _ in range(100):
+        try:
+            reply = httpx.post(f"http://127.0.0.1:{port}/jmap", json=body, headers={"Authorization": header})
+            return reply.status_code
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"the installed stand-in never answered on port {port}")
 
 
 def test_second_up_changes_nothing(host_stack: HostStack):
@@ -151,7 +209,8 @@ def test_no_secret_in_plaintext_in_the_state_the_engine_output_or_the_dry_run_lo
     elsewhere = host_stack.printed() + Path(host_stack.layout.dry_run_log).read_text()
 
     key_body = openssh.private_key.splitlines()[1]
-    for secret in (RESTIC_PASSWORD, ADMIN_HASH, key_body, "DRY RUN PLACEHOLDER"):
+    admin_password = host_stack.stack.outputs()["stalwart_admin_password"].value
+    for secret in (RESTIC_PASSWORD, admin_password, key_body, "DRY RUN PLACEHOLDER"):
         assert secret not in state
         assert secret not in elsewhere
     assert "ciphertext" in state
@@ -177,6 +236,7 @@ def test_destroy_records_the_k3s_uninstall_and_removes_the_files(host_stack: Hos
         e["resource"].rsplit(":", 1)[-1] for e in host_stack.dry_run_entries() if e["phase"] == "delete"
     }
     assert result.summary.result == "succeeded"
-    assert deletes == {"k3s-install", "stalwart-install", "stalwart-service", "backup-timer"}
+    assert deletes == {"k3s-install", "stalwart-service", "backup-timer"}
+    assert not Path(host_stack.layout.stalwart_bin_dir).exists()  # the install's delete ran for real
     assert not Path(host_stack.layout.sshd_dropin).exists()
     assert not Path(host_stack.layout.restic_password).exists()

@@ -29,7 +29,6 @@ HOST = {
 }
 SECRETS = {
     "dezky:resticPassword": "pw",
-    "dezky:stalwartAdminSecretHash": "$6$h",
     "dezky:backupSshPrivateKey": "BOX-KEY-VALUE",
     "dezky:hostSshPrivateKey": "LOGIN-KEY-VALUE",
 }
@@ -43,6 +42,9 @@ class RecordingMocks(mocks_base.RecordingMocks):
 
     def commands(self) -> dict[str, dict]:
         return {r.name.rsplit(":", 1)[-1]: r.inputs for r in self.resources if r.typ == COMMAND}
+
+    def files(self) -> dict[str, dict]:
+        return {r.name.rsplit(":", 1)[-1]: r.inputs for r in self.resources if r.typ == FILE}
 
 
 def configure(environment: str, **host: object) -> Iterator[RecordingMocks]:
@@ -73,7 +75,7 @@ def prod() -> Iterator[RecordingMocks]:
 
 @pulumi.runtime.test
 def test_dev_stack_records_k3s_stalwart_and_systemd_and_runs_the_rest(dev: RecordingMocks):
-    host = HostBootstrap("ax41", bootstrap_args_from_config(pulumi.Config("dezky")))
+    host = HostBootstrap("ax41", bootstrap_args_from_config(pulumi.Config("dezky"), "generated"))
 
     def check(_: object) -> None:
         dry = {name for name, inputs in dev.commands().items() if inputs["dry_run"]}
@@ -86,19 +88,49 @@ def test_dev_stack_records_k3s_stalwart_and_systemd_and_runs_the_rest(dev: Recor
             "backup-timer",
         }
         assert {"packages", "sshd-check", "apt-check", "backup-init"} <= set(dev.commands()) - dry
-        assert len([r for r in dev.resources if r.typ == FILE]) == 12
+        assert len([r for r in dev.resources if r.typ == FILE]) == 13
 
     return registered(host).apply(check)
 
 
 @pulumi.runtime.test
 def test_prod_stack_runs_every_step_and_never_passes_the_login_key_as_an_input(prod: RecordingMocks):
-    host = HostBootstrap("ax41", bootstrap_args_from_config(pulumi.Config("dezky")))
+    host = HostBootstrap("ax41", bootstrap_args_from_config(pulumi.Config("dezky"), "generated"))
 
     def check(_: object) -> None:
         assert not any(inputs["dry_run"] for inputs in prod.commands().values())
         assert all("LOGIN-KEY-VALUE" not in json.dumps(r.inputs) for r in prod.resources)
         stalwart = prod.commands()["stalwart-install"]["create"]
         assert f'echo "{"ab" * 32}  $tarball" | sha256sum --check' in stalwart
+
+    return registered(host).apply(check)
+
+
+@pytest.fixture
+def boxes_from_the_estate() -> Iterator[RecordingMocks]:
+    without_accounts = {
+        name: {key: value for key, value in box.items() if key not in ("host", "user")}
+        for name, box in HOST.items()
+        if name in ("storageBox", "helsinkiBox")
+    }
+    yield from configure("prod", stalwartSha256="ab" * 32, **without_accounts)
+
+
+@pulumi.runtime.test
+def test_a_box_without_host_and_user_takes_them_from_the_estate(boxes_from_the_estate: RecordingMocks):
+    accounts = {
+        "dezky-backups": {"host": "u9.your-storagebox.de", "user": "u9-sub1"},
+        "dezky-dr": {"host": "u8.your-storagebox.de", "user": "u8-sub1"},
+    }
+    args = bootstrap_args_from_config(pulumi.Config("dezky"), "generated", pulumi.Output.from_input(accounts))
+    host = HostBootstrap("ax41", args)
+
+    def check(_: object) -> None:
+        ssh_config = boxes_from_the_estate.files()["backup-ssh-config"]["content"]
+        assert (
+            "Host dezky-storagebox\n    HostName u9.your-storagebox.de\n    Port 23\n    User u9-sub1"
+            in ssh_config
+        )
+        assert "HostName u8.your-storagebox.de" in ssh_config and "User u8-sub1" in ssh_config
 
     return registered(host).apply(check)

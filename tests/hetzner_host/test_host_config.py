@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -26,11 +26,13 @@ from hetzner.host_config import (
     render_placeholder_kubeconfig,
     render_sshd_hardening,
     render_stalwart_config,
+    render_stalwart_environment,
     render_stalwart_unit,
     render_unattended_upgrades,
 )
 from hetzner.remote.checks import parse_unit
 from hetzner.remote.ssh import connect
+from k3s.authentik import DEFAULT_DUMP_DIR as AUTHENTIK_DUMP_DIR
 from tests.fixtures.openssh import running_sshd
 
 BOXES = (
@@ -46,7 +48,8 @@ def test_rendered_host_files_match_their_snapshots(snapshot: SnapshotAssertion):
         "sshd": render_sshd_hardening(),
         "unattended-upgrades": render_unattended_upgrades(),
         "k3s": render_k3s_config(K3sSettings(tls_sans=("ax41.dezky.eu",))),
-        "stalwart.toml": render_stalwart_config(StalwartSettings(), LAYOUT, "$6$hash"),
+        "stalwart.json": render_stalwart_config(LAYOUT),
+        "stalwart.env": render_stalwart_environment(StalwartSettings(), "generated-password"),
         "stalwart.service": render_stalwart_unit(LAYOUT),
         "dezky-backup": render_backup_script(backup_plan(LAYOUT, *BOXES)),
         "dezky-backup.service": service,
@@ -66,11 +69,16 @@ def test_backup_script_keeps_7_daily_4_weekly_12_monthly_and_copies_to_helsinki(
     subprocess.run(["bash", "-n"], input=script, text=True, check=True)
 
 
-def test_backup_saves_stalwart_ocis_metadata_and_the_k3s_and_authentik_dumps():
+def test_backup_saves_stalwart_ocis_metadata_the_authentik_dump_and_the_k3s_snapshot():
     plan = backup_plan(LAYOUT, *BOXES)
 
-    assert plan.paths == ("/var/lib/stalwart", "/var/lib/ocis/storage/users", "/var/lib/dezky-backup")
-    assert [dump.name for dump in plan.dumps] == ["k3s", "authentik"]
+    assert plan.paths == (
+        "/var/lib/stalwart",
+        "/var/lib/ocis/storage/users",
+        AUTHENTIK_DUMP_DIR,
+        "/var/lib/dezky-backup",
+    )
+    assert [dump.name for dump in plan.dumps] == ["k3s"]
 
 
 def test_rendered_units_pass_the_fallback_parser_and_a_broken_one_does_not():
@@ -88,12 +96,18 @@ def test_rendered_units_pass_the_fallback_parser_and_a_broken_one_does_not():
     assert len(problems) == 4, problems  # bad Type, unknown key, unknown section, no ExecStart
 
 
-def test_stalwart_config_is_toml_with_one_rocksdb_store_and_the_admin_hash():
-    config = tomllib.loads(render_stalwart_config(StalwartSettings(), LAYOUT, '$6$with"quote\\'))
+def test_stalwart_config_names_only_its_rocksdb_store_as_stalwart_0_16_reads_it():
+    config = json.loads(render_stalwart_config(LAYOUT))
 
-    assert config["store"]["rocksdb"]["path"] == "/var/lib/stalwart/data"
-    assert config["authentication"]["fallback-admin"]["secret"] == '$6$with"quote\\'
-    assert set(config["server"]["listener"]) == {"smtp", "submissions", "imaptls", "http"}
+    assert config == {"@type": "RocksDb", "path": "/var/lib/stalwart/data"}
+
+
+def test_stalwart_environment_quotes_the_recovery_admin_for_systemd():
+    text = render_stalwart_environment(StalwartSettings(), 'pa"ss\\word')
+
+    assert 'STALWART_RECOVERY_ADMIN="admin:pa\\"ss\\\\word"' in text.splitlines()
+    assert 'STALWART_HOSTNAME="mail.dezky.eu"' in text.splitlines()
+    assert "EnvironmentFile=/etc/stalwart/stalwart.env" in render_stalwart_unit(LAYOUT).splitlines()
 
 
 def test_k3s_config_pins_embedded_etcd_and_a_private_kubeconfig():
@@ -113,7 +127,7 @@ def test_every_bootstrap_command_passes_bash_syntax_check():
     args = HostBootstrapArgs(
         target=None,  # type: ignore[arg-type]  # not connected: only the commands are rendered
         backup=BackupSettings(*BOXES, restic_password="x"),
-        stalwart_admin_secret_hash="x",
+        stalwart_admin_password="x",
         stalwart=StalwartSettings(sha256="0" * 64),
     )
     for step in command_steps(args):
@@ -124,7 +138,7 @@ def test_every_bootstrap_command_passes_bash_syntax_check():
 def test_real_stalwart_install_needs_a_pinned_checksum_and_dry_run_groups_are_known():
     backup = BackupSettings(*BOXES, restic_password="x")
     with pytest.raises(ValueError, match="sha256"):
-        HostBootstrapArgs(target=None, backup=backup, stalwart_admin_secret_hash="x")  # type: ignore[arg-type]
+        HostBootstrapArgs(target=None, backup=backup, stalwart_admin_password="x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown"):
         HostBootstrapArgs(None, backup, "x", dry_run=frozenset({"stalwart", "kernel"}))  # type: ignore[arg-type]
 

@@ -8,7 +8,7 @@ import pytest
 from components.common.http import ApiError
 from components.stalwart import client as client_module
 from components.stalwart.client import Change, JmapError, MethodCall, StalwartClient, StalwartSettings
-from tests.emulators.stalwart import StalwartEmulator
+from tests.emulators.stalwart import RECOVERY_ADMIN, StalwartEmulator
 
 from .conftest import DOMAIN, domain_object
 
@@ -220,6 +220,36 @@ def test_wrong_api_key_is_an_http_error_with_the_server_message(stalwart: Stalwa
     assert "Unauthorized: You have to authenticate first." in caught.value.message
     assert "must be an API key" in caught.value.message
     stalwart.claim_invalid_requests()
+
+
+def test_the_recovery_admin_password_signs_in_with_http_basic(stalwart: StalwartEmulator) -> None:
+    _user, password = RECOVERY_ADMIN
+    settings = StalwartSettings(stalwart.url, admin_password=password)
+
+    with StalwartClient(settings) as client:
+        assert client.find_domain(DOMAIN) is None
+
+    assert password not in repr(settings)
+
+
+def test_a_wrong_recovery_admin_password_is_refused_and_names_both_credentials(
+    stalwart: StalwartEmulator,
+) -> None:
+    with (
+        StalwartClient(StalwartSettings(stalwart.url, admin_password="wrong-password")) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.find_domain(DOMAIN)
+
+    assert caught.value.status == 401
+    assert "or dezky:stalwartAdminPassword the recovery admin's password" in caught.value.message
+    assert "wrong-password" not in caught.value.message
+    stalwart.claim_invalid_requests()
+
+
+def test_settings_without_any_credential_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"dezky:stalwartToken .* or dezky:stalwartAdminPassword"):
+        StalwartSettings("http://stalwart.invalid")
 
 
 def test_a_secret_the_server_repeats_is_masked_in_the_error() -> None:
