@@ -314,6 +314,7 @@ def _register_engine_commands() -> None:
     register(app)
     __import__("dezky.ops_cli", fromlist=["register"]).register(app)  # restore-drill
     __import__("dezky.operator_cli", fromlist=["register"]).register(app)  # review, suspend, status, users
+    __import__("dezky.importer.cli", fromlist=["register"]).register(app)  # import
 
 
 _register_engine_commands()

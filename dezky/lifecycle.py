@@ -2,7 +2,9 @@
 
 Mail domains, mailboxes (users and shared ones), file spaces, logins and DNS zones hold data. Marking comes
 first and removal second (two runs), the way Pulumi's `protect` works: an object may be destroyed only when
-the state an earlier run recorded for it carries `purge: true`. Three guards read that mark:
+the state an earlier run recorded for it carries `purge: true`. Users, shared mailboxes, spaces and extra mail
+domains (with their zones) each carry their own mark in the tenant file (`how_to_mark`). Mailing lists store no
+mail and go without one. Three guards read that mark:
 - the runner previews every apply first, with the same targets, and refuses the run before any write when the
   plan destroys or replaces an unmarked object (`dezky.engine.guard`);
 - the policy pack says the same in every review;
@@ -16,7 +18,7 @@ records it (`tenant_deletions`), never from the file's `deleted_at`, which anyon
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +63,22 @@ def data_object_of(resource_type: str, name: str, props: Mapping[str, Any]) -> D
     return None
 
 
+def how_to_mark(item: DataObject, tenant_file_gone: bool = False) -> str:
+    """The exact key that lets `item` go, as the operator writes it in the tenant file."""
+    if tenant_file_gone:
+        return "a whole tenant goes with `status: deleted` and, once its retention has passed, `purge: true`"
+    as_entry = f"write its entry in `domains.mail` as `{{domain: {item.name}, purge: true}}`"
+    return {
+        "mailbox": "set `purge: true` on the user in `users`",
+        "login": "set `purge: true` on the user in `users`",
+        "shared-mailbox": "set `purge: true` on the shared mailbox in `mail.shared_mailboxes`",
+        "space": "set `purge: true` on the space in `files.spaces`",
+        "mail-domain": as_entry,
+        "zone": f"an extra mail domain's zone goes with it: {as_entry}; the primary domain's and the platform "
+        "subdomain's only with the tenant",
+    }.get(item.kind, "set `purge: true` on it")
+
+
 def deletion_days(
     tenants: Iterable[Tenant], recorded: Mapping[str, str] | None, today: dt.date
 ) -> dict[str, str]:
@@ -87,15 +105,18 @@ def as_provisioned(tenant: Tenant, deleted_since: str | None, today: dt.date) ->
     return tenant if tenant.purge == allowed else tenant.model_copy(update={"purge": allowed})
 
 
-def refusal(objects: list[DataObject]) -> str:
-    lines = [f"  - {item.describe()}" for item in objects]
+def refusal(objects: list[DataObject], where: Sequence[str] = ()) -> str:
+    """The runner's refusal: each object with the key that lets it go, and where the policy pack found it
+    (`where`: its violations, `file:line:column field: ...`)."""
+    lines = [f"  - {item.describe()}: {how_to_mark(item)}" for item in objects]
+    located = ["In the tenant files:", *(f"  - {found}" for found in where)] if where else []
     return "\n".join(
         [
             f"refusing to destroy {len(objects)} object(s) that hold customer data:",
             *lines,
-            "Nothing was applied. To remove data for good, first mark it in the tenant file and apply that:",
-            "  a user or space: `purge: true` on it; a whole tenant: `status: deleted`, and once",
-            f"  {RETENTION_DAYS} days have passed since that was applied, `purge: true`. Then remove it from",
-            "  the file in a later change.",
+            *located,
+            "Nothing was applied. To remove data for good, first mark it in the tenant file as said above and",
+            "apply that; then remove it from the file in a later change. A whole tenant: `status: deleted`, and",
+            f"once {RETENTION_DAYS} days have passed since that was applied, `purge: true`.",
         ]
     )

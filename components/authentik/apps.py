@@ -61,9 +61,20 @@ class OAuth2ProviderProvider(AuthentikProvider):
 
     replace_keys = ("name",)
     secret_outputs = ("client_secret",)
+    renames = True  # a renamed tenant's provider keeps its client id and secret, so its app keeps signing in
 
     def object_id(self, props: dict[str, Any]) -> str:
         return str(props["name"])
+
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        with self.session() as client:
+            found = client.find_oauth2_provider(old_id)
+            if found is None:
+                return False
+            client.update_oauth2_provider(
+                found["pk"], cast(OAuth2ProviderRequest, {"name": self.object_id(props)})
+            )
+        return True
 
     def normalise(self, props: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -173,9 +184,17 @@ class ApplicationProvider(AuthentikProvider):
     """An application in the tenant's launcher, found by slug, using the OAuth2 provider named `provider`."""
 
     replace_keys = ("slug",)
+    renames = True  # a renamed tenant's application: the same one, its binding kept
 
     def object_id(self, props: dict[str, Any]) -> str:
         return str(props["slug"])
+
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        with self.session() as client:
+            if client.get_application(old_id) is None:
+                return False
+            client.update_application(old_id, cast(ApplicationRequest, {"slug": self.object_id(props)}))
+        return True
 
     def normalise(self, props: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -243,9 +262,19 @@ class PolicyBindingProvider(AuthentikProvider):
     """
 
     replace_keys = ("application", "group")
+    renames = (
+        True  # after its tenant's rename: the same binding, under its application's and group's new names
+    )
 
     def object_id(self, props: dict[str, Any]) -> str:
         return f"{props['application']}/{props['group']}"
+
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        # The binding refers to its application and group by id: renaming those (before it, as it depends
+        # on both) renamed its key already. There is nothing to send; it is found under the new key or not.
+        wanted = self.normalise(props)
+        with self.session() as client:
+            return self._find(client, wanted["application"], wanted["group"]) is not None
 
     def normalise(self, props: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -154,6 +154,11 @@ class AuthentikClient(ApiClient):
         """Every user under exactly this path (`tenants/<slug>`)."""
         return cast(list[User], list(self._paginate("/core/users/", {"path": path})))
 
+    def group_member_usernames(self, name: str) -> list[str]:
+        """The usernames of a group's direct members; none when there is no such group."""
+        group = self._find("/core/groups/", "name", name, include_users=True)
+        return [user["username"] for user in (group or {}).get("users_obj") or ()]
+
     def create_user(self, user: UserRequest) -> User:
         return cast(User, self._create("/core/users/", user))
 

@@ -118,8 +118,10 @@ class TenantIdentity(pulumi.ComponentResource):
             **objects.user_props(tenant, user),
             "groups": [self.groups[group].name for group in objects.user_groups(user)],
             "managed_groups": [group.name for group in self.groups.values()],
+            "renamed_from": user.renamed_from,  # the previous username: the login is renamed, not replaced
         }
-        return User(f"{name}:user:{user.email}", props, pulumi.ResourceOptions(parent=self))
+        previous = [pulumi.Alias(name=f"{name}:user:{user.renamed_from}")] if user.renamed_from else []
+        return User(f"{name}:user:{user.email}", props, pulumi.ResourceOptions(parent=self, aliases=previous))
 
     def _application(self, name: str, tenant: TenantModel, app: objects.TenantApp) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -132,7 +134,12 @@ class TenantIdentity(pulumi.ComponentResource):
             child,
         )
         members = self.groups[TenantGroup.MEMBERS]
-        binding = {**objects.binding_props(), "application": application.slug, "group": members.name}
+        binding = {
+            **objects.binding_props(),
+            "application": application.slug,
+            "group": members.name,
+            "renamed_from": objects.binding_renamed_from(tenant, app),
+        }
         self.oauth2_providers[app.key] = provider
         self.applications[app.key] = application
         self.bindings[app.key] = PolicyBinding(f"{name}:binding:{app.key}", binding, child)

@@ -7,6 +7,7 @@ Authentik, so names carry the tenant's slug and every application is bound to th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,14 @@ def tenant_apps(tenant: Tenant) -> tuple[TenantApp, ...]:
     )
 
 
+def previous_key(tenant: Tenant, key: Callable[[Tenant], str]) -> str | None:
+    """What a name derived from the slug was before the tenant was renamed (`renamed_from`), or None: the
+    provider renames the object from it in place."""
+    if tenant.renamed_from is None:
+        return None
+    return key(tenant.model_copy(update={"slug": tenant.renamed_from, "renamed_from": None}))
+
+
 def identity_state(tenant: Tenant) -> str:
     return "ready" if tenant.status is TenantStatus.ACTIVE else tenant.status.value
 
@@ -80,7 +89,11 @@ def brand_props(tenant: Tenant) -> dict[str, Any]:
 
 
 def group_props(tenant: Tenant, group: TenantGroup) -> dict[str, Any]:
-    return {"name": group_name(tenant, group), "is_superuser": False}
+    return {
+        "name": group_name(tenant, group),
+        "is_superuser": False,
+        "renamed_from": previous_key(tenant, lambda before: group_name(before, group)),
+    }
 
 
 def user_groups(user: User) -> tuple[TenantGroup, ...]:
@@ -127,6 +140,7 @@ def oauth2_provider_props(tenant: Tenant, app: TenantApp) -> dict[str, Any]:
         "issuer_mode": "per_provider",
         "include_claims_in_id_token": True,
         "grant_types": ["authorization_code", "refresh_token"],
+        "renamed_from": previous_key(tenant, lambda before: app_slug(before, app)),
     }
 
 
@@ -141,9 +155,16 @@ def application_props(tenant: Tenant, app: TenantApp) -> dict[str, Any]:
         "meta_publisher": PUBLISHER,
         "policy_engine_mode": "any",
         "open_in_new_tab": False,
+        "renamed_from": previous_key(tenant, lambda before: app_slug(before, app)),
     }
 
 
 def binding_props() -> dict[str, Any]:
     """The binding's settings; `application` and `group` are filled in by the component."""
     return {"order": 0, "enabled": True, "negate": False, "timeout": 30, "failure_result": False}
+
+
+def binding_renamed_from(tenant: Tenant, app: TenantApp) -> str | None:
+    """The key of the app's binding to the members group before the tenant was renamed, or None."""
+    members = TenantGroup.MEMBERS
+    return previous_key(tenant, lambda before: f"{app_slug(before, app)}/{group_name(before, members)}")

@@ -177,12 +177,21 @@ class GroupProvider(AuthentikProvider):
     """One of the tenant's groups. Its members are managed by the users, one membership each."""
 
     replace_keys = ("name",)
+    renames = True  # a renamed tenant's group: the same group, its members kept
 
     def object_id(self, props: dict[str, Any]) -> str:
         return str(props["name"])
 
     def normalise(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"name": str(props["name"]), "is_superuser": bool(props.get("is_superuser", False))}
+
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        with self.session() as client:
+            group = client.find_group(old_id)
+            if group is None:
+                return False
+            client.update_group(group["pk"], cast(GroupRequest, {"name": self.object_id(props)}))
+        return True
 
     def fetch(self, object_id: str, props: dict[str, Any]) -> dict[str, Any] | None:
         with self.session() as client:
@@ -217,6 +226,7 @@ class UserProvider(AuthentikProvider):
     replace_keys = ("username",)
     kept_state = ("created_by_program",)
     holds_data = True  # the login: password, second factors, consents
+    renames = True  # a changed address: the same login under the new username
 
     def object_id(self, props: dict[str, Any]) -> str:
         return str(props["username"])
@@ -279,6 +289,17 @@ class UserProvider(AuthentikProvider):
             self._set_memberships(client, user, wanted)
         # Only a creation sets the mark; an update keeps what the state says (`kept_state`).
         return {"pk": user["pk"], **({"created_by_program": True} if current is None else {})}
+
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        wanted = self.normalise(props)
+        with self.session() as client:
+            user = client.find_user(old_id)
+            if user is None:
+                return False
+            client.update_user(
+                user["pk"], cast(UserRequest, {"username": wanted["username"], "email": wanted["email"]})
+            )
+        return True
 
     def remove(self, object_id: str, props: dict[str, Any]) -> None:
         with self.session() as client:

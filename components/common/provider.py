@@ -30,6 +30,8 @@ from pulumi.output import Unknown
 from components.common.http import OutcomeUnknown
 
 PROVIDER_KEY = "__provider"
+#: the input naming the natural key an object had before the tenant file renamed it (see `ObjectProvider.rename`)
+RENAMED_FROM = "renamed_from"
 
 
 def _is_unknown(value: Any) -> bool:
@@ -61,6 +63,9 @@ class ObjectProvider(ResourceProvider):
     secret_outputs: tuple[str, ...] = ()
     #: the objects hold customer data (mail, files, a login, a zone): deleted only with `purge` in the state
     holds_data: bool = False
+    #: `rename` can give an object a new natural key in place, so a `renamed_from` input makes a change of
+    #: key an update instead of a replacement
+    renames: bool = False
 
     def configure(self, req: ConfigureRequest) -> None:
         self.settings = self.settings_from_config(req.config)
@@ -94,6 +99,12 @@ class ObjectProvider(ResourceProvider):
     def validate(self, props: dict[str, Any]) -> list[CheckFailure]:
         return []
 
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        """Give the object found under the natural key `old_id` the key `props` declare, in place, so whatever
+        it holds stays; `write` then makes it hold `props`. False when nothing has the old key (renamed by an
+        earlier run or by hand, or never there). Only for providers that set `renames`."""
+        raise NotImplementedError(f"{self.service}: {type(self).__name__} cannot rename objects")
+
     def adoptable(self, existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
         """Whether an existing object that differs from the inputs is finished by `write` instead of refused.
 
@@ -114,12 +125,14 @@ class ObjectProvider(ResourceProvider):
             changed = sorted(
                 key
                 for key, value in news.items()
-                if key != PROVIDER_KEY and (_is_unknown(value) or value != olds.get(key))
+                if key not in (PROVIDER_KEY, RENAMED_FROM) and (_is_unknown(value) or value != olds.get(key))
             )
         else:
             before, after = self._recorded(olds), self._recorded(news)
             changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
         replaces = [key for key in changed if key in self.replace_keys]
+        if replaces and self._renamed(olds, news):
+            replaces = []  # the same object under its new key: `update` renames it in place
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -130,6 +143,15 @@ class ObjectProvider(ResourceProvider):
     def create(self, props: dict[str, Any], first_try: bool = True) -> CreateResult:
         object_id = self.object_id(props)
         existing = self.fetch(object_id, props)
+        # No state for it (lost, or imported anew): the object may still be under its previous key.
+        if (
+            existing is None
+            and self.renames
+            and props.get(RENAMED_FROM)
+            and self.rename(props[RENAMED_FROM], props)
+        ):
+            renamed = self.fetch(object_id, props)
+            return CreateResult(object_id, {**self._recorded(props), **self.write(props, renamed)})
         wanted = self.normalise(props)
         if existing is not None and not self._same(existing, wanted):
             if self.adoptable(existing, wanted):
@@ -152,7 +174,7 @@ class ObjectProvider(ResourceProvider):
         return CreateResult(object_id, {**self._recorded(props), **outs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        current = self.fetch(id_, props)
+        current = self.fetch(self._current_id(id_, props), props)
         if current is None:
             return ReadResult(None, {})  # gone: refresh drops it from state and the next up recreates it
         # On `pulumi import` there is no state yet: the server's answer is all there is.
@@ -160,6 +182,8 @@ class ObjectProvider(ResourceProvider):
         return ReadResult(id_, {**declared, **current})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if self._renamed(olds, news):
+            self.rename(self.object_id(olds), news)
         if self.holds_data and self._on_server(olds) == self._on_server(news):
             # Only the purge mark changed: the service has nothing to do, the state records the mark.
             kept_outputs = {key: value for key, value in olds.items() if key != PROVIDER_KEY}
@@ -177,9 +201,29 @@ class ObjectProvider(ResourceProvider):
                 "not marked `purge: true`. Mark it in the tenant file and apply that first; remove it in a "
                 "later change. Nothing was deleted."
             )
-        self.remove(id_, props)
+        self.remove(self._current_id(id_, props), props)
 
     # --- helpers --------------------------------------------------------------------------------------
+
+    def _renamed(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """The inputs give the recorded object a new key, and name its recorded key as the one it had."""
+        previous = news.get(RENAMED_FROM)
+        if not self.renames or not previous or _is_unknown(previous):
+            return False
+        try:
+            return previous == self.object_id(olds)
+        except (KeyError, TypeError, ValueError):
+            return False
+
+    def _current_id(self, id_: str, props: dict[str, Any]) -> str:
+        """The object's natural key now. Pulumi keeps the id an object was created with; a rename in place
+        changed the key since, and the state's props hold the new one (an import has no props: the id)."""
+        if not self.renames:
+            return id_
+        try:
+            return self.object_id(props)
+        except (KeyError, TypeError, ValueError):
+            return id_
 
     def _recorded(self, props: dict[str, Any]) -> dict[str, Any]:
         """What the state keeps and diffs compare: the normalised object, plus the purge mark of data."""

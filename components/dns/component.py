@@ -57,6 +57,7 @@ class TenantDnsArgs:
     rrsets: Sequence[RRset]
     deferred: Sequence[DeferredRRset] = field(default=())
     purge: bool = False  # the zones may be deleted: the tenant is purged
+    purged_zones: frozenset[str] = frozenset()  # may be deleted: their extra mail domain is marked for purge
 
 
 class TenantDns(pulumi.ComponentResource):
@@ -65,7 +66,10 @@ class TenantDns(pulumi.ComponentResource):
     def __init__(self, name: str, args: TenantDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dezky:dns:TenantDns", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.zones = {zone: Zone(f"{name}:zone:{zone}", zone, args.purge, child) for zone in args.zones}
+        self.zones = {
+            zone: Zone(f"{name}:zone:{zone}", zone, args.purge or zone in args.purged_zones, child)
+            for zone in args.zones
+        }
         self.record_sets: dict[str, RecordSet] = {}
         for rrset in [*args.rrsets, *args.deferred]:
             zone = self.zones[rrset.zone]

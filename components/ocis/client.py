@@ -112,6 +112,7 @@ class NewDrive(TypedDict):
 
 class DriveUpdate(TypedDict, total=False):
     name: str
+    driveAlias: str
     description: str
     quota: QuotaUpdate
 

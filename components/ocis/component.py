@@ -37,10 +37,11 @@ class TenantFiles(pulumi.ComponentResource):
         super().__init__("dezky:ocis:TenantFiles", name, None, opts)
         tenant = args.tenant
         check_unique_aliases(tenant)
-        child = pulumi.ResourceOptions(parent=self)
         self.spaces: dict[str, ProjectSpace] = {
             space.name: ProjectSpace(
-                f"{name}:space:{_label(tenant, space)}", space_inputs(tenant, space), child
+                f"{name}:space:{_label(tenant, space)}",
+                space_inputs(tenant, space),
+                pulumi.ResourceOptions(parent=self, aliases=_previous_names(name, tenant, space)),
             )
             for space in tenant.files.spaces
         }
@@ -60,7 +61,22 @@ def space_inputs(tenant: Tenant, space: Space) -> dict[str, Any]:
         "enabled": tenant.is_active,
         # Files are destroyed only on an explicit opt-in: the space's own, or the deleted tenant's after retention.
         "purge": space.purge or (tenant.status is TenantStatus.DELETED and tenant.purge),
+        "renamed_from": _previous_alias(tenant, space),
     }
+
+
+def _previous_alias(tenant: Tenant, space: Space) -> str | None:
+    """The space's key before the tenant or the space was renamed: the provider renames it in place."""
+    if space.renamed_from is None and tenant.renamed_from is None:
+        return None
+    return space_alias(tenant.renamed_from or tenant.slug, space.renamed_from or space.name)
+
+
+def _previous_names(name: str, tenant: Tenant, space: Space) -> list[pulumi.Alias]:
+    if space.renamed_from is None:
+        return []
+    previous = space.model_copy(update={"name": space.renamed_from})
+    return [pulumi.Alias(name=f"{name}:space:{_label(tenant, previous)}")]
 
 
 def _member(tenant: Tenant, member: SpaceMember) -> dict[str, str]:

@@ -92,6 +92,7 @@ def _named(wanted: dict[str, Any]) -> str:
 class SpaceProvider(ObjectProvider):
     service = "OCIS"
     replace_keys = ("alias",)
+    renames = True  # a renamed space keeps its id, and so its files, under the new name and alias
 
     def settings_from_config(self, config: Any) -> OcisSettings:
         return ocis_settings_from_config(config)
@@ -155,6 +156,15 @@ class SpaceProvider(ObjectProvider):
             if written is None:
                 raise SpaceError(f"{_named(wanted)}: the space vanished while it was being written")
             return _observe(written, wanted, directory)
+
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        wanted = self.normalise(props)
+        with self._session(wanted) as (client, _):
+            drive = _find(client, old_id)
+            if drive is None:
+                return False
+            client.update_drive(drive["id"], DriveUpdate(name=wanted["name"], driveAlias=wanted["alias"]))
+        return True
 
     def remove(self, object_id: str, props: dict[str, Any]) -> None:
         wanted = self._wanted(object_id, props)
@@ -262,5 +272,5 @@ def _purge_refusal(wanted: dict[str, Any]) -> str:
         f"To allow it, set `purge: true` on the space in tenants/{wanted['tenant']}.yaml (or, once the tenant is "
         "deleted and its retention has passed, `purge: true` on the tenant) and run `up` so the opt-in is "
         "recorded; the next `up` without the space then purges it. Until then the space stays as it is. "
-        "(A rename that changes the alias also removes the old space: rename it back to keep it.)"
+        "(To rename a space instead, give it `renamed_from: <its previous name>`: it keeps its files.)"
     )

@@ -129,6 +129,18 @@ class Directory:
             patch["roles"] = {"@type": wanted["role"]}
         return patch
 
+    def rename_patch(self, wanted: dict[str, Any]) -> dict[str, Any]:
+        """The account's new address, with its aliases in the same patch: the new address may be one of its
+        aliases until now, or the old address one of them from now on. The account's id, and so its mailbox,
+        stays."""
+        local, domain = wanted["address"].split("@")
+        domain_id = self.domain_ids([domain])[domain]
+        if domain_id is None:
+            raise LookupError(
+                f"Stalwart: account {wanted['address']} needs domain {domain}, which does not exist"
+            )
+        return {"name": local, "domainId": domain_id, "aliases": self._aliases(wanted["aliases"])}
+
     def _aliases(self, addresses: list[str]) -> dict[str, dict[str, Any]]:
         domains = self.domain_ids(sorted({a.split("@")[1] for a in addresses}))
         missing = sorted(d for d, i in domains.items() if i is None)

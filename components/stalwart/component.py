@@ -2,9 +2,9 @@
 
 Status: an active tenant's users may sign in; a suspended or deleted tenant's users, and a suspended user, may
 not, but every account and its mail stay (the `suspended` input, see `accounts.permissions_for`). `purge` lets
-the provider delete an account or domain once it leaves the file: a user's own `purge: true`, or the tenant's
-`purge: true` while it is deleted. Shared mailboxes have no `purge` of their own in the tenant file, so they
-follow the tenant's.
+the provider delete an account or domain once it leaves the file: the user's, shared mailbox's or extra mail
+domain's own `purge: true`, or the tenant's `purge: true` while it is deleted. Lists store no mail: they go
+without a mark.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class AccountInputs:
     member_of: Sequence[str] = ()  # shared mailboxes a user belongs to
     suspended: bool = False
     purge: bool = False
+    renamed_from: str | None = None  # the previous address: the account is renamed, its mailbox kept
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,20 @@ def mail_plan(tenant: Tenant) -> MailPlan:
     for box in tenant.mail.shared_mailboxes:
         for member in box.members:
             memberships.setdefault(member, []).append(box.address)
+    purged_domains = tenant.domains.purged_mail_domains
     return MailPlan(
-        domains=[DomainInputs(d, tenant.mail.catch_all, tenant_purge) for d in tenant.domains.mail_domains],
+        domains=[
+            DomainInputs(d, tenant.mail.catch_all, tenant_purge or d in purged_domains)
+            for d in tenant.domains.mail_domains
+        ],
         groups=[
-            AccountInputs("group", box.address, box.name, int(box.quota or mailbox_quota), purge=tenant_purge)
+            AccountInputs(
+                "group",
+                box.address,
+                box.name,
+                int(box.quota or mailbox_quota),
+                purge=box.purge or tenant_purge,
+            )
             for box in tenant.mail.shared_mailboxes
         ],
         users=[
@@ -90,6 +101,7 @@ def mail_plan(tenant: Tenant) -> MailPlan:
                 tuple(sorted(memberships.get(user.email, ()))),
                 suspended=locked or user.status is UserStatus.SUSPENDED,
                 purge=user.purge or tenant_purge,
+                renamed_from=user.renamed_from,
             )
             for user in tenant.users
         ],
@@ -154,7 +166,11 @@ class TenantMail(pulumi.ComponentResource):
             u.address: MailAccount(
                 f"{name}:mail:user:{u.address}",
                 u,
-                self._child(*self.domains.values(), *(self.groups[g] for g in u.member_of)),
+                self._child(
+                    *self.domains.values(),
+                    *(self.groups[g] for g in u.member_of),
+                    aliases=_previous_name(f"{name}:mail:user", u.renamed_from),
+                ),
             )
             for u in plan.users
         }
@@ -176,8 +192,13 @@ class TenantMail(pulumi.ComponentResource):
         self.state: pulumi.Output[str] = _keyed(everything, "id").apply(lambda _: state)
         self.register_outputs({"state": self.state, "dkim_keys": self.dkim_keys})
 
-    def _child(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, depends_on=list(after))
+    def _child(self, *after: pulumi.Resource, aliases: Sequence[pulumi.Alias] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(after), aliases=list(aliases))
+
+
+def _previous_name(prefix: str, renamed_from: str | None) -> list[pulumi.Alias]:
+    """The resource's name before a rename, so the engine updates it instead of replacing it."""
+    return [pulumi.Alias(name=f"{prefix}:{renamed_from}")] if renamed_from else []
 
 
 def _keyed(resources: Mapping[str, pulumi.Resource], attribute: str) -> pulumi.Output[dict[str, Any]]:

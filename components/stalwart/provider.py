@@ -71,11 +71,12 @@ class _StalwartProvider(ObjectProvider):
         with StalwartClient(self.settings) as client:
             yield client
 
-    def _refuse_unless_purged(self, what: str, props: dict[str, Any]) -> None:
+    def _refuse_unless_purged(self, what: str, props: dict[str, Any], mark: str) -> None:
+        """`mark`: where the tenant file says `purge: true` for this object, short of the deleted tenant."""
         if not props.get("purge"):
             raise PurgeRequired(
                 f"{self.service}: refusing to delete {what}: it holds mail that would be lost for good. "
-                "To delete it on purpose, set `purge: true` (on the user, or on the deleted tenant), run `up` "
+                f"To delete it on purpose, set `purge: true` ({mark}, or on the deleted tenant), run `up` "
                 "so the flag is recorded, then remove it from the tenant file."
             )
 
@@ -148,7 +149,11 @@ class DomainProvider(_StalwartProvider):
             delay = min(delay * 2, self.settings.poll_interval)
 
     def remove(self, object_id: str, props: dict[str, Any]) -> None:
-        self._refuse_unless_purged(f"domain {object_id} (and with it every mailbox on it)", props)
+        self._refuse_unless_purged(
+            f"domain {object_id} (and with it every mailbox on it)",
+            props,
+            f"on its entry in `domains.mail`: `{{domain: {object_id}, purge: true}}`",
+        )
         with self.session() as client:
             domain = client.find_domain(object_id)
             if domain is None:
@@ -172,6 +177,7 @@ class AccountProvider(_StalwartProvider):
     replace_keys = ("address", "kind")
     kept_state = ("password",)  # generated once at create; the server only ever shows it masked
     secret_outputs = ("password",)
+    renames = True  # a changed address: the same account, mailbox and password under the new name
 
     def object_id(self, props: dict[str, Any]) -> str:
         return normalise_email(props["address"])
@@ -238,8 +244,20 @@ class AccountProvider(_StalwartProvider):
                 client.update("x:Account", current["id"], patch, subject)
         return {**wanted, "stalwart_id": current["id"], **({"password": password} if password else {})}
 
+    def rename(self, old_id: str, props: dict[str, Any]) -> bool:
+        wanted = self.normalise(props)
+        with self.session() as client:
+            directory = Directory(client)
+            account = directory.account(old_id)
+            if account is None:
+                return False
+            subject = f"account {old_id}, renamed to {wanted['address']}"
+            client.update("x:Account", account["id"], directory.rename_patch(wanted), subject)
+        return True
+
     def remove(self, object_id: str, props: dict[str, Any]) -> None:
-        self._refuse_unless_purged(f"account {object_id}", props)
+        owner = "user" if props.get("kind") == "user" else "shared mailbox"
+        self._refuse_unless_purged(f"account {object_id}", props, f"on the {owner}")
         with self.session() as client:
             account = Directory(client).account(object_id)
             if account is not None:

@@ -30,7 +30,8 @@ class Tenant(pulumi.ComponentResource):
     """Outputs `provisioning`: the tenant's status and each integration's state (dns, stalwart, ocis, authentik)."""
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("dezky:tenant:Tenant", name, None, opts)
+        renamed = previous_slug_aliases(name, args.tenant.renamed_from)
+        super().__init__("dezky:tenant:Tenant", name, None, pulumi.ResourceOptions.merge(opts, renamed))
         tenant, platform = args.tenant, args.platform
         child = pulumi.ResourceOptions(parent=self)
         self.identity = TenantIdentity(
@@ -46,6 +47,7 @@ class Tenant(pulumi.ComponentResource):
                 rrsets=tenant_rrsets(tenant, dns_settings),
                 deferred=dkim_rrsets(self.mail, dns_settings.ttl),
                 purge=tenant.status is TenantStatus.DELETED and tenant.purge,
+                purged_zones=tenant.domains.purged_mail_domains,
             ),
             child,
         )
@@ -53,6 +55,31 @@ class Tenant(pulumi.ComponentResource):
             authentik=self.identity.state, stalwart=self.mail.state, ocis=self.files.state, dns=self.dns.state
         ).apply(lambda states: {"status": tenant.status.value, **states})
         self.register_outputs({"provisioning": self.provisioning})
+
+
+def previous_slug_aliases(slug: str, previous: str | None) -> pulumi.ResourceOptions:
+    """Every resource of a renamed tenant also answers to its name under the previous slug (`<slug>:...`), so
+    the engine updates each object in place instead of replacing it; names a rename of one user or space gave
+    an alias get their previous-slug form as well, for both renames in one change."""
+    if previous is None:
+        return pulumi.ResourceOptions()
+
+    def before(name: str) -> str | None:
+        if name == slug or name.startswith(f"{slug}:"):
+            return previous + name[len(slug) :]
+        return None
+
+    def alias_previous_slug(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult:
+        names = [args.name, *(a.name for a in args.opts.aliases or () if isinstance(a, pulumi.Alias))]
+        previous_names = [old for name in names if isinstance(name, str) and (old := before(name))]
+        aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(name=old) for old in previous_names])
+        return pulumi.ResourceTransformationResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, aliases)
+        )
+
+    return pulumi.ResourceOptions(transformations=[alias_previous_slug])
 
 
 def dkim_rrsets(mail: TenantMail, ttl: int) -> list[DeferredRRset]:

@@ -17,6 +17,8 @@ from pulumi import automation as auto
 from dezky.lifecycle import DataObject, data_object_of
 from dezky.review.model import DYNAMIC_PREFIX, PolicyViolation, violation_of
 
+#: the policy pack's rules that guard customer data (`dezky.policy.rules`)
+DATA_RULES = frozenset({"data-not-deleted", "data-not-replaced"})
 #: the steps that leave an existing object gone (a replacement deletes the old one)
 DESTROYING_OPS = frozenset({"delete", "replace", "delete-replaced", "create-replacement"})
 
@@ -50,6 +52,11 @@ def unmarked_data(events: Iterable[auto.EngineEvent]) -> list[DataObject]:
 def refused_by_policy(events: Iterable[auto.EngineEvent]) -> list[PolicyViolation]:
     found = {violation_of(event.policy_event) for event in events if event.policy_event}
     return sorted((v for v in found if v.mandatory), key=lambda v: (v.message, v.policy))
+
+
+def data_violations(violations: list[PolicyViolation]) -> list[str]:
+    """What the pack's data rules say, each naming the tenant file, line, column and field of an object."""
+    return [violation.message for violation in violations if violation.policy in DATA_RULES]
 
 
 def policy_refusal(violations: list[PolicyViolation]) -> str:

@@ -26,6 +26,7 @@ from dezky.engine.guard import (
     DataLossRefused,
     PolicyRefused,
     RunRefused,
+    data_violations,
     policy_refusal,
     refused_by_policy,
     unmarked_data,
@@ -229,9 +230,9 @@ def planned_changes(events: list[auto.EngineEvent]) -> dict[str, int]:
 
 def _refuse_if_unsafe(events: list[auto.EngineEvent]) -> None:
     at_risk = unmarked_data(events)
-    if at_risk:
-        raise DataLossRefused(refusal(at_risk))
     violations = refused_by_policy(events)
+    if at_risk:
+        raise DataLossRefused(refusal(at_risk, data_violations(violations)))
     if violations:
         raise PolicyRefused(policy_refusal(violations))
 
@@ -252,7 +253,8 @@ def _preview_with_warning(stack: auto.Stack, kwargs: dict[str, Any], options: En
     finally:  # a preview the policy pack refuses fails, and says why only here
         at_risk = unmarked_data(events)
         if at_risk and options.on_output is not None:
-            options.on_output(f"WARNING: applying this would be refused.\n{refusal(at_risk)}\n")
+            where = data_violations(refused_by_policy(events))
+            options.on_output(f"WARNING: applying this would be refused.\n{refusal(at_risk, where)}\n")
 
 
 def program_with_history(stack: auto.Stack, tenants_dir: Path | None = None) -> Callable[[], None]:

@@ -83,6 +83,7 @@ def pulumi_home() -> Path:
     """The CLI's home: its plugin cache (the policy analyzer) and workspaces, inside the project's tools."""
     return TOOLS / "pulumi-home"
 
+
 AUTOMATIC_LOGS_OFF = """The Pulumi CLI writes a debug log of every command under $PULUMI_HOME/logs (about 13 MB and a
 third of its CPU per operation at 50 tenants). dezky turns it off by keeping this file where that folder would
 be: the CLI cannot create the folder and goes on without logging ("automatic logging unavailable").

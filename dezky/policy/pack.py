@@ -48,7 +48,9 @@ def _plain(value: Any) -> Any:
 
 def planned_from(resource_type: str, name: str, props: Any, opts: Any) -> Planned:
     secret_outputs = tuple(getattr(opts, "additional_secret_outputs", None) or ())
-    return Planned(short_type(resource_type), name, _plain(props), secret_outputs)
+    # the engine hands aliases as URNs; a tenant resource's name is the URN's last part
+    aliases = tuple(str(urn).rsplit("::", 1)[-1] for urn in getattr(opts, "aliases", None) or ())
+    return Planned(short_type(resource_type), name, _plain(props), secret_outputs, aliases)
 
 
 class _Context:

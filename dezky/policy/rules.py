@@ -13,12 +13,12 @@ from typing import Any
 
 from components.authentik.apps import ApplicationProvider, OAuth2ProviderProvider, PolicyBindingProvider
 from components.authentik.provider import BrandProvider, GroupProvider, UserProvider
-from components.common.provider import ObjectProvider
+from components.common.provider import RENAMED_FROM, ObjectProvider
 from components.dns.provider import RRsetProvider, ZoneProvider
 from components.dns.records import zones_for
 from components.ocis.provider import SpaceProvider
 from components.stalwart.provider import AccountProvider, DomainProvider, MailingListProvider
-from dezky.lifecycle import DATA_BEARING_TYPES, DataObject, data_object_of
+from dezky.lifecycle import DATA_BEARING_TYPES, DataObject, data_object_of, how_to_mark
 from dezky.policy.state import PolicyContext, Recorded, tenant_of
 from dezky.tenants.catalog import PLANS
 from dezky.tenants.problems import Location, Problem
@@ -68,6 +68,7 @@ class Planned:
     name: str
     props: Mapping[str, Any]
     secret_outputs: Sequence[str] = ()
+    aliases: Sequence[str] = ()  # the names it had before a rename (`renamed_from`): the same object
 
     @property
     def tenant(self) -> str:
@@ -116,25 +117,26 @@ def _may_destroy(old: Recorded, item: DataObject, context: PolicyContext) -> boo
 
 
 def check_data_not_deleted(resources: Sequence[Planned], context: PolicyContext) -> Iterator[Violation]:
-    planned = {(resource.type, resource.name) for resource in resources}
+    planned = {(resource.type, name) for resource in resources for name in (resource.name, *resource.aliases)}
     for old in context.checkpoint.resources.values():
         item = data_object_of(old.type, old.name, old.inputs)
         if item is None or (old.type, old.name) in planned or _may_destroy(old, item, context):
             continue
         where = context.tenants.locate(item.tenant, DATA_FIELDS[item.kind])
-        gone = (
-            "its tenant file was removed" if context.tenants.get(item.tenant) is None else "it left the file"
-        )
+        file_gone = context.tenants.get(item.tenant) is None
+        gone = "its tenant file was removed" if file_gone else "it left the file"
         yield Violation(
             where,
             f"{item.describe()} would be deleted ({gone}) but was never marked `purge: true`; "
-            "keep it, or mark it for purge in one change and remove it in a later one",
+            f"keep it, or mark it for purge in one change ({how_to_mark(item, file_gone)}) and remove it in a "
+            "later one",
         )
 
 
 def check_data_not_replaced(resource: Planned, context: PolicyContext) -> Iterator[Violation]:
     provider = DATA_BEARING.get(resource.type)
-    old = context.checkpoint.find(resource.type, resource.name)
+    found = (context.checkpoint.find(resource.type, name) for name in (resource.name, *resource.aliases))
+    old = next((recorded for recorded in found if recorded is not None), None)
     if provider is None or old is None:
         return
     item = data_object_of(old.type, old.name, old.inputs)
@@ -144,12 +146,26 @@ def check_data_not_replaced(resource: Planned, context: PolicyContext) -> Iterat
         for key in provider.replace_keys
         if resource.props.get(key) is not UNKNOWN and resource.props.get(key) != old.inputs.get(key)
     ]
+    if changed and _renamed_in_place(provider, resource, old):
+        return
     if changed and not _may_destroy(old, item, context):
         yield Violation(
             context.tenants.locate(item.tenant, _field_of(item, context)),
             f"{item.describe()} would be replaced (a new, empty one instead) because "
             f"{', '.join(changed)} changed; it was never marked `purge: true`",
         )
+
+
+def _renamed_in_place(provider: type[ObjectProvider], resource: Planned, old: Recorded) -> bool:
+    """The tenant file renames the recorded object (`renamed_from` names its key): its provider renames it in
+    place, keeping its data, as `ObjectProvider.diff` plans it."""
+    previous = resource.known(RENAMED_FROM)
+    if not provider.renames or not previous:
+        return False
+    try:
+        return previous == provider().object_id(dict(old.inputs))
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 def _field_of(item: DataObject, context: PolicyContext) -> tuple[str | int, ...]:

@@ -70,8 +70,20 @@ class Change:
         return f"{self.integration}:{self.kind}" in DATA_BEARING_TYPES
 
     @property
+    def marks_for_purge(self) -> bool:
+        """The update records `purge: true`: removing the object from its file later destroys it for good."""
+        return self.op == "update" and any(p.name == "purge" and p.new is True for p in self.properties)
+
+    @property
     def warning(self) -> str | None:
-        if not self.data_bearing or self.op not in ("delete", "replace"):
+        if not self.data_bearing:
+            return None
+        if self.marks_for_purge:
+            return (
+                f"MARKS {self.integration} {self.kind} `{self.name}` of {self.tenant} for purge: removing it "
+                "from the tenant file in a later change destroys it and its data for good"
+            )
+        if self.op not in ("delete", "replace"):
             return None
         verb = "DELETES" if self.op == "delete" else "REPLACES (deletes, then recreates)"
         return f"{verb} {self.integration} {self.kind} `{self.name}` of {self.tenant}: it holds customer data"

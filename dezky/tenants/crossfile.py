@@ -120,6 +120,8 @@ def _parent_domains(domain: str) -> Iterator[str]:
 
 def _slug_claims(index: int, tenant: Tenant) -> Iterator[Claim]:
     yield Claim(index, tenant.slug, ("slug",))
+    if tenant.renamed_from is not None:  # the previous slug names the tenant's objects until the rename ran
+        yield Claim(index, tenant.renamed_from, ("renamed_from",))
 
 
 def _domain_claims(index: int, tenant: Tenant) -> Iterator[Claim]:
@@ -127,11 +129,15 @@ def _domain_claims(index: int, tenant: Tenant) -> Iterator[Claim]:
     for position, domain in enumerate(tenant.domains.mail):
         yield Claim(index, domain, ("domains", "mail", position))
     yield Claim(index, tenant.platform_subdomain, ("domains", "platform_subdomain"))
+    if tenant.domains.renamed_from is not None:  # the previous primary stays a mail domain of the tenant
+        yield Claim(index, tenant.domains.renamed_from, ("domains", "renamed_from"))
 
 
 def _address_claims(index: int, tenant: Tenant) -> Iterator[Claim]:
     for i, user in enumerate(tenant.users):
         yield Claim(index, user.email, ("users", i, "email"))
+        if user.renamed_from is not None and user.renamed_from not in user.aliases:
+            yield Claim(index, user.renamed_from, ("users", i, "renamed_from"))
         for j, alias in enumerate(user.aliases):
             yield Claim(index, alias, ("users", i, "aliases", j))
     for i, box in enumerate(tenant.mail.shared_mailboxes):

@@ -279,7 +279,7 @@ def _message_for(error: typing.Any, loc: tuple[str | int, ...]) -> str:
         return _unknown_key_message(loc)
     if kind == "missing":
         return "required field is missing"
-    if kind == "string_pattern_mismatch" and loc == ("slug",):
+    if kind == "string_pattern_mismatch" and loc in (("slug",), ("renamed_from",)):
         return "must be a DNS label: 3 to 32 lowercase letters, digits and hyphens, starting with a letter"
     # Say it in YAML's words, not Python's: a list is `[a, b]` or `- ` lines, a mapping `key: value` lines.
     if kind in ("tuple_type", "list_type"):

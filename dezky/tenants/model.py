@@ -23,10 +23,16 @@ from pydantic import (
     ByteSize,
     ConfigDict,
     Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dezky.tenants.catalog import PLANS, PLATFORM_DOMAIN, RESERVED_SLUGS
 from dezky.tenants.limits import AUTHENTIK_USERNAME_MAX, ocis_space_name_problem
@@ -231,12 +237,75 @@ class TenantGroup(StrEnum):
     MEMBERS = "members"
 
 
+class ExtraMailDomain(Strict):
+    """An extra mail domain written as a mapping, the form that can mark it for purge."""
+
+    domain: Domain
+    purge: bool = Field(
+        default=False, description="allow removing this mail domain, its DNS zone and the mail on it for good"
+    )
+
+
+def _extra_mail_domain(value: object, _handler: ValidatorFunctionWrapHandler) -> str:
+    """`acme.eu` or `{domain: acme.eu, purge: true}`: the domain's name either way (`Domains` keeps the mark).
+
+    Each form is checked on its own, so a problem is reported at the entry (or its key), not once per form."""
+    if isinstance(value, dict):
+        return ExtraMailDomain.model_validate(value).domain
+    return _DOMAIN.validate_python(value)
+
+
+_DOMAIN: TypeAdapter[str] = TypeAdapter(Domain)
+# Written either way, kept as the name: every reader of `Domains.mail` sees names. The union is the input's shape
+# (for the schema, and for the loader's key suggestions on the mapping form).
+MailDomainEntry = Annotated[Domain | ExtraMailDomain, WrapValidator(_extra_mail_domain)]
+
+
 class Domains(Strict):
     primary: Domain
-    mail: tuple[Domain, ...] = ()
+    mail: tuple[MailDomainEntry, ...] = Field(
+        default=(),
+        description="extra mail domains: `acme.eu`, or `{domain: acme.eu, purge: true}` before removing one",
+    )
     platform_subdomain: Domain | None = Field(
         default=None, description=f"defaults to <slug>.{PLATFORM_DOMAIN}"
     )
+    renamed_from: Domain | None = Field(
+        default=None,
+        description="the previous primary domain: it stays a mail domain (its mail, zone and addresses kept)",
+    )
+
+    _purged: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_purge_marks(cls, data: object, handler: ValidatorFunctionWrapHandler) -> Domains:
+        domains: Domains = handler(data)
+        entries = data.get("mail") if isinstance(data, dict) else None
+        if not isinstance(entries, list | tuple):  # a Domains validated already keeps its marks
+            return domains
+        mappings = {
+            i: ExtraMailDomain.model_validate(e) for i, e in enumerate(entries) if isinstance(e, dict)
+        }
+        marked = {position: entry.domain for position, entry in mappings.items() if entry.purge}
+        refused = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "value_error",
+                    "`{domain}` is the primary domain: it goes only with its tenant (`status: deleted`, then "
+                    "`purge: true` on the tenant); make another domain primary first to remove this one",
+                    {"domain": domain},
+                ),
+                loc=("mail", position),
+                input=entries[position],
+            )
+            for position, domain in marked.items()
+            if domain == domains.primary
+        ]
+        if refused:
+            raise ValidationError.from_exception_data(cls.__name__, refused)
+        domains._purged = frozenset(marked.values())
+        return domains
 
     @field_validator("mail")
     @classmethod
@@ -248,8 +317,14 @@ class Domains(Strict):
 
     @property
     def mail_domains(self) -> tuple[str, ...]:
-        """Every domain that receives mail: the primary first."""
-        return (self.primary, *(d for d in self.mail if d != self.primary))
+        """Every domain that receives mail: the primary first, the previous primary (`renamed_from`) last."""
+        extra = (*self.mail, *((self.renamed_from,) if self.renamed_from else ()))
+        return (self.primary, *dict.fromkeys(d for d in extra if d != self.primary))
+
+    @property
+    def purged_mail_domains(self) -> frozenset[str]:
+        """The extra mail domains whose entry says `purge: true` (never the primary: it goes with its tenant)."""
+        return self._purged
 
 
 class User(Strict):
@@ -265,6 +340,9 @@ class User(Strict):
     aliases: tuple[Email, ...] = ()
     quota: Quota | None = None
     purge: bool = Field(default=False, description="allow removing this user's mailbox and account for good")
+    renamed_from: Email | None = Field(
+        default=None, description="the user's previous address: login, mailbox and mail move to the new one"
+    )
 
     @field_validator("email")
     @classmethod
@@ -282,12 +360,16 @@ class SharedMailbox(Strict):
     name: Text
     members: tuple[Email, ...] = ()
     quota: Quota | None = None
+    purge: bool = Field(default=False, description="allow removing this shared mailbox and its mail for good")
 
 
 class MailingList(Strict):
     address: Email
     name: Text
     members: tuple[Email, ...] = Field(min_length=1)
+    # A list stores no mail (it forwards each message to its members), so removing it needs no mark; the key is
+    # accepted so the same two-step removal an operator uses on every other item never meets an unknown key.
+    purge: bool = Field(default=False, description="accepted, not needed: a list holds no mail of its own")
 
 
 class Mail(Strict):
@@ -324,6 +406,9 @@ class Space(Strict):
     description: Annotated[str, Field(max_length=500)] = ""
     members: tuple[SpaceMember, ...] = ()
     purge: bool = Field(default=False, description="allow destroying this space and its files for good")
+    renamed_from: (
+        Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_ocis_space_name)] | None
+    ) = Field(default=None, description="the space's previous name: the space and its files are renamed")
 
 
 class Files(Strict):
@@ -356,6 +441,12 @@ class Tenant(Strict):
     branding: Branding | None = None
     purge: bool = Field(
         default=False, description="allow destroying this deleted tenant once retention elapsed"
+    )
+    renamed_from: Annotated[str, Field(pattern=SLUG_PATTERN), AfterValidator(_unreserved_slug)] | None = (
+        Field(
+            default=None,
+            description="the tenant's previous slug: every object of the tenant is kept and renamed",
+        )
     )
 
     @property

@@ -37,6 +37,7 @@ def check_tenant(tenant: Tenant, file_name: str, salvaged: Salvage | None = None
     findings.extend(_check_addresses(tenant, aside))
     findings.extend(_check_members(tenant, aside))
     findings.extend(_check_list_members(tenant, aside))
+    findings.extend(_check_renames(tenant))
     if not aside.touches(("plan",)):
         plan = PLANS[tenant.plan]
         for plan_rule in (_check_seats, _check_user_quotas, _check_features, _check_file_quota):
@@ -85,7 +86,7 @@ def _check_platform_subdomain(tenant: Tenant) -> Iterator[Finding]:
                 f"`{own}` is reserved for the platform; choose another name",
             )
     for index, domain in enumerate(tenant.domains.mail_domains):
-        loc = ("domains", "primary") if index == 0 else ("domains", "mail", index - 1)
+        loc = _mail_domain_field(tenant, index, domain)
         if _inside_platform(domain):
             yield (
                 loc,
@@ -108,6 +109,14 @@ def _check_platform_subdomain(tenant: Tenant) -> Iterator[Finding]:
                     f"{MAIL_DOMAIN_MAX}"
                 ),
             )
+
+
+def _mail_domain_field(tenant: Tenant, index: int, domain: str) -> tuple[str | int, ...]:
+    if index == 0:
+        return ("domains", "primary")
+    if domain in tenant.domains.mail:
+        return ("domains", "mail", tenant.domains.mail.index(domain))
+    return ("domains", "renamed_from")
 
 
 def _inside_platform(domain: str) -> bool:
@@ -256,6 +265,98 @@ def _check_list_members(tenant: Tenant, aside: Salvage) -> Iterator[Finding]:
                         f"aliases, shared mailboxes or lists{_suggest(member, addresses | lists)}"
                     ),
                 )
+
+
+def _check_renames(tenant: Tenant) -> Iterator[Finding]:
+    """`renamed_from` names what the item was called before: never what it is called now, nor a live item.
+
+    A user may keep their previous address as one of their own aliases (mail to it still arrives); nothing
+    else of the tenant may have it, or the rename would take it over.
+    """
+    if tenant.renamed_from == tenant.slug:
+        yield (
+            ("renamed_from",),
+            f"`{tenant.slug}` is the tenant's slug now; `renamed_from` names the previous one",
+        )
+    elif tenant.renamed_from is not None and tenant.domains.platform_subdomain is None:
+        yield (
+            ("renamed_from",),
+            (
+                "the platform subdomain follows the slug unless it is set, and moving it is refused (its zone "
+                "serves the tenant's web hosts); keep it with "
+                f"`domains.platform_subdomain: {tenant.renamed_from}.{PLATFORM_DOMAIN}`"
+            ),
+        )
+    domains = tenant.domains
+    if domains.renamed_from is not None:
+        if domains.renamed_from == domains.primary:
+            yield (
+                ("domains", "renamed_from"),
+                f"`{domains.primary}` is the primary domain now; `renamed_from` names the previous one",
+            )
+        elif domains.renamed_from in domains.mail:
+            where = _dotted(("domains", "mail", domains.mail.index(domains.renamed_from)))
+            yield (
+                ("domains", "renamed_from"),
+                f"`{domains.renamed_from}` is listed at {where} too; the previous primary domain stays a mail "
+                "domain by itself, so name it once",
+            )
+    yield from _check_user_renames(tenant)
+    yield from _check_space_renames(tenant)
+
+
+def _check_user_renames(tenant: Tenant) -> Iterator[Finding]:
+    live: dict[str, tuple[str | int, ...]] = {}
+    for i, user in enumerate(tenant.users):
+        live[user.email] = ("users", i, "email")
+        for j, alias in enumerate(user.aliases):
+            live.setdefault(alias, ("users", i, "aliases", j))
+    for i, box in enumerate(tenant.mail.shared_mailboxes):
+        live.setdefault(box.address, ("mail", "shared_mailboxes", i, "address"))
+    for i, mailing_list in enumerate(tenant.mail.lists):
+        live.setdefault(mailing_list.address, ("mail", "lists", i, "address"))
+    renamed: dict[str, int] = {}
+    for i, user in enumerate(tenant.users):
+        old, loc = user.renamed_from, ("users", i, "renamed_from")
+        if old is None:
+            continue
+        if old == user.email:
+            yield loc, f"`{old}` is the user's address now; `renamed_from` names the previous one"
+        elif old in live and old not in user.aliases:
+            yield (
+                loc,
+                f"`{old}` is in use at {_dotted(live[old])}; only an address no one has now can be renamed",
+            )
+        elif old in renamed:
+            yield loc, f"`{old}` is renamed already at {_dotted(('users', renamed[old], 'renamed_from'))}"
+        renamed.setdefault(old, i)
+
+
+def _check_space_renames(tenant: Tenant) -> Iterator[Finding]:
+    """Compared as OCIS keys them (`space_alias`): `Sales` and `sales` are one space."""
+    live = {space_alias(tenant.slug, space.name): i for i, space in enumerate(tenant.files.spaces)}
+    renamed: dict[str, int] = {}
+    for i, space in enumerate(tenant.files.spaces):
+        if space.renamed_from is None:
+            continue
+        old, loc = space_alias(tenant.slug, space.renamed_from), ("files", "spaces", i, "renamed_from")
+        if live.get(old) == i:
+            yield (
+                loc,
+                f"`{space.renamed_from}` is the space's name now; `renamed_from` names the previous one",
+            )
+        elif old in live:
+            where = _dotted(("files", "spaces", live[old], "name"))
+            yield (
+                loc,
+                f"`{space.renamed_from}` is the space at {where}; only a name no space has now can be renamed",
+            )
+        elif old in renamed:
+            yield (
+                loc,
+                f"`{space.renamed_from}` is renamed already at {_dotted(('files', 'spaces', renamed[old], 'renamed_from'))}",
+            )
+        renamed.setdefault(old, i)
 
 
 def _suggest(address: str, known: set[str]) -> str:

@@ -198,3 +198,134 @@ def test_preview_of_a_refused_change_warns_without_applying(project: Project, pd
     assert "WARNING: applying this would be refused" in project.printed()
     assert f"mail domain {EXTRA_DOMAIN}" in project.printed()
     assert pdns.counter.writes == 0
+
+
+# --- the two-step removal of a shared mailbox, an extra mail domain; a list in one step ------------------------
+
+SHARED = "buchhaltung@acme-werkzeuge.de"
+SHARED_BLOCK = (
+    "  shared_mailboxes:\n"
+    f"    - address: {SHARED}\n"
+    "      name: Buchhaltung\n"
+    "      members: [anna.schmidt@acme-werkzeuge.de]\n"
+)
+
+
+def stalwart_addresses(stalwart: StalwartEmulator, object_name: str) -> set[str]:
+    return {stalwart.state.address(found) for found in stalwart.state.objects[object_name].values()}
+
+
+def recorded_inputs(project: Project, resource_type: str) -> dict[str, dict]:
+    """Each recorded resource of the type, by name: the inputs the last run left in the state."""
+    return {
+        resource["urn"].rsplit("::", 1)[-1]: resource.get("inputs") or {}
+        for resource in project.stack().export_stack().deployment["resources"]
+        if resource["type"] == f"pulumi-python:dynamic/{resource_type}"
+    }
+
+
+def test_a_shared_mailbox_marked_purge_true_is_removed_by_the_next_change(
+    project: Project, stalwart: StalwartEmulator
+):
+    project.up()
+    stalwart.deliver(SHARED, 2)
+    edit(project, r"(?m)^      name: Buchhaltung$", "      name: Buchhaltung\n      purge: true")
+
+    project.up()
+    assert recorded_inputs(project, "stalwart:Account")[f"acme:mail:group:{SHARED}"]["purge"] is True
+    assert stalwart.message_count(SHARED) == 2, "marking alone keeps the mailbox and its mail"
+    edit(project, r"(?m)^  shared_mailboxes:\n(?:    .*\n)+", "")
+
+    project.up()
+
+    assert SHARED not in stalwart_addresses(stalwart, "x:Account")
+    assert stalwart.message_count(SHARED) is None
+    assert "anna.schmidt@acme-werkzeuge.de" in stalwart_addresses(stalwart, "x:Account")
+
+
+def test_removing_an_unmarked_shared_mailbox_is_refused_before_any_write_naming_file_field_and_line(
+    project: Project, stalwart: StalwartEmulator, pdns: CountingProxy, authentik, ocis
+):
+    project.up()
+    text = project.tenant_file("acme").read_text()
+    assert SHARED_BLOCK in text
+    project.tenant_file("acme").write_text(text.replace(SHARED_BLOCK, ""))
+    before = (stalwart.write_count, writes(pdns, authentik, ocis))
+
+    with pytest.raises(runner.DataLossRefused) as refused:
+        project.up()
+
+    assert str(refused.value) == (
+        "refusing to destroy 1 object(s) that hold customer data:\n"
+        f"  - shared mailbox {SHARED} of tenant acme: set `purge: true` on the shared mailbox in "
+        "`mail.shared_mailboxes`\n"
+        "In the tenant files:\n"
+        f"  - tenants/acme.yaml:18:1 mail.shared_mailboxes: shared mailbox {SHARED} of tenant acme would be "
+        "deleted (it left the file) but was never marked `purge: true`; keep it, or mark it for purge in one "
+        "change (set `purge: true` on the shared mailbox in `mail.shared_mailboxes`) and remove it in a later one\n"
+        "Nothing was applied. To remove data for good, first mark it in the tenant file as said above and\n"
+        "apply that; then remove it from the file in a later change. A whole tenant: `status: deleted`, and\n"
+        "once 30 days have passed since that was applied, `purge: true`."
+    )
+    assert (stalwart.write_count, writes(pdns, authentik, ocis)) == before
+    assert SHARED in stalwart_addresses(stalwart, "x:Account")
+
+
+def test_an_extra_mail_domain_marked_purge_true_is_removed_with_its_zone_by_the_next_change(
+    project: Project, stalwart: StalwartEmulator, powerdns: PowerDnsServer
+):
+    project.up()
+    edit(
+        project,
+        rf"(?m)^  mail: \[{re.escape(EXTRA_DOMAIN)}\]$",
+        f"  mail: [{{domain: {EXTRA_DOMAIN}, purge: true}}]",
+    )
+
+    marked = project.up()
+
+    assert recorded_inputs(project, "stalwart:Domain")[f"acme:mail:domain:{EXTRA_DOMAIN}"]["purge"] is True
+    assert recorded_inputs(project, "dns:Zone")[f"acme:zone:{EXTRA_DOMAIN}"]["purge"] is True
+    assert recorded_inputs(project, "dns:Zone")["acme:zone:acme-werkzeuge.de"]["purge"] is False
+    assert marked.summary.resource_changes.get("delete", 0) == 0
+    assert EXTRA_DOMAIN in stalwart_domains(stalwart)
+    edit(project, r"(?m)^  mail: \[\{domain: .*\}\]\n", "")
+
+    project.up()
+
+    assert stalwart_domains(stalwart) == {"acme-werkzeuge.de"}
+    assert dns_answer(powerdns, EXTRA_DOMAIN, "MX") == set()
+    assert dns_answer(powerdns, "acme-werkzeuge.de", "MX") != set()
+
+
+def test_removing_an_unmarked_extra_mail_domain_says_how_to_mark_it(
+    project: Project, stalwart: StalwartEmulator
+):
+    project.up()
+    edit(project, rf"(?m)^  mail: \[{re.escape(EXTRA_DOMAIN)}\]\n", "")
+
+    with pytest.raises(runner.DataLossRefused) as refused:
+        project.up()
+
+    mark = f"write its entry in `domains.mail` as `{{domain: {EXTRA_DOMAIN}, purge: true}}`"
+    assert str(refused.value).splitlines()[:3] == [
+        "refusing to destroy 2 object(s) that hold customer data:",
+        f"  - mail domain {EXTRA_DOMAIN} of tenant acme: {mark}",
+        f"  - zone {EXTRA_DOMAIN} of tenant acme: an extra mail domain's zone goes with it: {mark}; the primary "
+        "domain's and the platform subdomain's only with the tenant",
+    ]
+    assert (
+        f"  - tenants/acme.yaml:7:1 domains.mail: mail domain {EXTRA_DOMAIN} of tenant acme would be deleted (it "
+        f"left the file) but was never marked `purge: true`; keep it, or mark it for purge in one change ({mark}) "
+        "and remove it in a later one"
+    ) in str(refused.value).splitlines()
+    assert EXTRA_DOMAIN in stalwart_domains(stalwart)
+
+
+def test_a_mailing_list_holds_no_mail_and_goes_in_one_change(project: Project, stalwart: StalwartEmulator):
+    project.up()
+    assert stalwart_addresses(stalwart, "x:MailingList") == {"team@acme-werkzeuge.de"}
+    edit(project, r"(?m)^  lists:\n(?:    .*\n)+", "")
+
+    project.up()
+
+    assert stalwart.state.objects["x:MailingList"] == {}

@@ -37,7 +37,8 @@ def test_mailbox_removed_without_purge_mark_is_refused_at_the_users_field(tenant
     found = rendered(check_data_not_deleted([], context_for(tenants_dir, old)), tenants_dir)
     assert found == [
         f"tenants/acme.yaml:9:1 users: mailbox {JONAS} of tenant acme would be deleted (it left the file) but was "
-        "never marked `purge: true`; keep it, or mark it for purge in one change and remove it in a later one"
+        "never marked `purge: true`; keep it, or mark it for purge in one change (set `purge: true` on the user "
+        "in `users`) and remove it in a later one"
     ]
 
 
@@ -57,8 +58,8 @@ def test_space_of_a_removed_tenant_file_names_the_missing_file(tenants_dir: Path
     found = rendered(check_data_not_deleted([], context_for(tenants_dir, old)), tenants_dir)
     assert found == [
         "tenants/acme.yaml:1:1 (file): space Projekte of tenant acme would be deleted (its tenant file was "
-        "removed) but was never marked `purge: true`; keep it, or mark it for purge in one change and remove it "
-        "in a later one"
+        "removed) but was never marked `purge: true`; keep it, or mark it for purge in one change (a whole tenant "
+        "goes with `status: deleted` and, once its retention has passed, `purge: true`) and remove it in a later one"
     ]
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from components.tenant.component import Tenant, TenantArgs
 from components.tenant.platform import PlatformSettings
+from dezky.tenants.model import Domains
 from dezky.tenants.model import Tenant as TenantModel
 from tests.fixtures import pulumi_mocks as mocks_base
 from tests.fixtures.pulumi_mocks import mocked
@@ -102,5 +103,20 @@ def test_resources_are_parented_under_the_tenant_component(mocks: RecordingMocks
             (r.name, key) for r in mocks.resources for key in r.inputs if key in CREDENTIAL_KEYS
         ]
         assert credential_inputs == [], "credentials come from stack config, never from resource inputs"
+
+    return tenant.provisioning.apply(check)
+
+
+@pulumi.runtime.test
+def test_the_zone_of_an_extra_mail_domain_marked_for_purge_is_marked_and_no_other(mocks: RecordingMocks):
+    domains = Domains.model_validate(
+        {"primary": "nordlicht.de", "mail": [{"domain": "bücher-nordlicht.de", "purge": True}]}
+    )
+    marked = two_domain_tenant().model_copy(update={"domains": domains})
+    tenant = Tenant("nordlicht", TenantArgs(marked, PlatformSettings(environment="dev")))
+
+    def check(_: object) -> None:
+        zones = {r.inputs["zone"]: r.inputs["purge"] for r in mocks.resources if r.typ.endswith("dns:Zone")}
+        assert zones == {"nordlicht.de": False, IDN_DOMAIN: True, "nordlicht.dezky.eu": False}
 
     return tenant.provisioning.apply(check)

@@ -124,6 +124,23 @@ def test_replacing_a_data_bearing_object_is_a_warning_and_a_plain_one_is_not():
     ]
 
 
+def test_marking_a_data_bearing_object_for_purge_is_a_warning_and_unmarking_it_is_not():
+    mail = f"{TENANT_URN}$dezky:stalwart:TenantMail::acme"
+    box = "acme:mail:group:buchhaltung@acme-werkzeuge.de"
+    group = {"kind": "group", "address": "buchhaltung@acme-werkzeuge.de"}
+    review = review_from(
+        step_event("update", "pulumi-python:dynamic/stalwart:Account", box, {**group, "purge": False},
+                   {**group, "purge": True}, mail),
+        step_event("update", "pulumi-python:dynamic/stalwart:Domain", "acme:mail:domain:acme-tools.eu",
+                   {"domain": "acme-tools.eu", "purge": True}, {"domain": "acme-tools.eu", "purge": False}, mail),
+    )  # fmt: skip
+
+    assert review.warnings == [
+        f"MARKS stalwart Account `{box}` of acme for purge: removing it from the tenant file in a later change "
+        "destroys it and its data for good"
+    ]
+
+
 def test_resources_outside_any_tenant_belong_to_the_estate():
     event = step_event(
         "create",

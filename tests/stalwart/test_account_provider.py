@@ -132,6 +132,33 @@ def test_delete_without_purge_refuses_and_keeps_the_mailbox(
     assert stalwart.write_count == 0 and stalwart.message_count(IDA) == 7
 
 
+def test_delete_of_an_unmarked_shared_mailbox_says_to_mark_the_shared_mailbox(
+    provider: AccountProvider, stalwart: StalwartEmulator
+) -> None:
+    created = provider.create(GROUP)
+    stalwart.forget_calls()
+
+    with pytest.raises(PurgeRequired) as refused:
+        provider.delete(created.id, created.outs)
+
+    assert str(refused.value) == (
+        f"Stalwart: refusing to delete account {OFFICE}: it holds mail that would be lost for good. To delete it "
+        "on purpose, set `purge: true` (on the shared mailbox, or on the deleted tenant), run `up` so the flag is "
+        "recorded, then remove it from the tenant file."
+    )
+    assert stalwart.write_count == 0 and stalwart.message_count(OFFICE) == 0
+
+
+def test_a_shared_mailbox_marked_for_purge_is_deleted(
+    provider: AccountProvider, stalwart: StalwartEmulator
+) -> None:
+    created = provider.create({**GROUP, "purge": True})
+
+    provider.delete(created.id, created.outs)
+
+    assert stalwart.message_count(OFFICE) is None
+
+
 def test_delete_with_purge_removes_the_account(provider: AccountProvider, stalwart: StalwartEmulator) -> None:
     created = provider.create({**USER, "purge": True})
 

@@ -135,6 +135,20 @@ def test_purge_comes_from_the_user_or_from_the_deleted_tenant() -> None:
     assert all(x.purge for x in [*purged.users, *purged.groups, *purged.domains])
 
 
+def test_a_shared_mailbox_and_an_extra_mail_domain_carry_their_own_purge_marks() -> None:
+    box = {"address": "office@nordlicht.de", "name": "Office", "members": ["ida@nordlicht.de"], "purge": True}
+    marked = tenant(
+        domains={"primary": "nordlicht.de", "mail": [{"domain": "nordlicht.eu", "purge": True}]},
+        mail={"shared_mailboxes": [box]},
+    )
+
+    plan = mail_plan(marked)
+
+    assert {d.domain: d.purge for d in plan.domains} == {"nordlicht.de": False, "nordlicht.eu": True}
+    assert {g.address: g.purge for g in plan.groups} == {"office@nordlicht.de": True}
+    assert [lst.address for lst in plan.lists] == []
+
+
 @pulumi.runtime.test
 def test_state_reports_the_tenant_status_once_everything_is_written(mocks: MailMocks):
     return mail(tenant("suspended")).state.apply(lambda state: assertion(state == "suspended"))

@@ -143,6 +143,20 @@ def test_delete_without_purge_refuses_and_keeps_the_domain(
     assert stalwart.write_count == 0 and client.find_domain(DOMAIN) is not None
 
 
+def test_delete_of_an_unmarked_domain_says_how_to_mark_its_entry(provider: DomainProvider) -> None:
+    created = provider.create(INPUTS)
+
+    with pytest.raises(PurgeRequired) as refused:
+        provider.delete(created.id, created.outs)
+
+    assert str(refused.value) == (
+        f"Stalwart: refusing to delete domain {DOMAIN} (and with it every mailbox on it): it holds mail that would "
+        f"be lost for good. To delete it on purpose, set `purge: true` (on its entry in `domains.mail`: "
+        f"`{{domain: {DOMAIN}, purge: true}}`, or on the deleted tenant), run `up` so the flag is recorded, then "
+        "remove it from the tenant file."
+    )
+
+
 def test_delete_with_purge_removes_the_domain_and_its_keys(
     provider: DomainProvider, client: StalwartClient, stalwart: StalwartEmulator
 ) -> None:

@@ -139,7 +139,8 @@ def test_quoted_merge_key_is_only_an_unknown_key(tmp_path: Path) -> None:
     text = VALID.replace("    role: admin", '    "<<": x\n    role: admin')
 
     assert problems_in_text(tmp_path, text) == [
-        f"{F}:10:5 users[0].<<: unknown key `<<`; known keys: email, name, role, status, aliases, quota, purge"
+        f"{F}:10:5 users[0].<<: unknown key `<<`; known keys: email, name, role, status, aliases, quota, purge, "
+        "renamed_from"
     ]
 
 
