@@ -52,7 +52,8 @@ def render_new_tenant(
         f"plan: {plan}  # {', '.join(PLANS)}: seats, mailbox and file quotas, features",
         "domains:",
         f"  primary: {domain}  # the domain alone, no https:// and no /",
-        f"  # mail: [{slug}-mail.de]  # more mail domains ({_plans_with(Feature.EXTRA_DOMAINS)})",
+        f"  # mail: [{slug}-mail.de]  # more mail domains ({_plans_with(Feature.EXTRA_DOMAINS)}); to remove one,"
+        f" first write it as {{domain: {slug}-mail.de, purge: true}} and apply",
         f"  # platform_subdomain: {slug}.{PLATFORM_DOMAIN}  # the default: <slug>.{PLATFORM_DOMAIN}",
         f"  # renamed_from: {slug}-alt.de  # the previous primary domain: it stays a mail domain, mail kept",
         "users:",
@@ -73,6 +74,7 @@ def render_new_tenant(
         "#       name: Office",
         f"#       members: [{admin_email}]  # users who may read it",
         "#       quota: 5GiB",
+        "#       # purge: true  # before removing it in a later change: its mail goes for good",
         f"#   lists:  # {_plans_with(Feature.MAILING_LISTS)}",
         f"#     - address: team@{ascii_domain}",
         "#       name: Team",
