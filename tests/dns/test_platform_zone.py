@@ -14,21 +14,12 @@ import pytest
 
 from components.dns.platform_zone import PlatformDns, platform_dns_args
 from components.dns.provider import DEFAULT_NAMESERVERS, RRsetProvider, nameservers_from_config
-from components.dns.records import DnsPlatform, platform_zone_rrsets
+from components.dns.records import platform_zone_rrsets
+from tests.dns.test_records import PLATFORM  # the same platform the tenant records are checked with
 from tests.fixtures import pulumi_mocks as mocks_base
 from tests.fixtures.pulumi_mocks import mocked
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM = DnsPlatform(
-    ingress_ipv4="203.0.113.10",
-    ingress_ipv6="2001:db8:0:0::10",
-    mail_host="mail.dezky.eu",
-    web_host="webmail.dezky.eu",
-    dmarc_rua="mailto:dmarc@dezky.eu",
-    tls_rpt_rua="mailto:tlsrpt@dezky.eu",
-    caa_iodef="mailto:security@dezky.eu",
-    mta_sts_policy_id="20261101",
-)
 NAMESERVERS = ("ns1.dezky.eu", "ns2.dezky.eu")
 DYNAMIC = "pulumi-python:dynamic/"
 FAKE_DKIM_KEYS = [
